@@ -1,0 +1,198 @@
+"""Command line: ``inception-designer [FILE]`` opens the app; subcommands work headless.
+
+Exit codes: 0 success (for ``validate``: the design has no errors), 1 the design has
+errors, 2 the file cannot be read or the arguments are wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from . import __version__
+
+__all__ = ["main", "COMMANDS"]
+
+EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _load(path: str) -> Any:
+    from .io.project import ProjectError, load
+
+    try:
+        return load(path)
+    except ProjectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_UNREADABLE) from None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .graph.shapes import fmt_shape
+    from .graph.validate import validate
+
+    doc = _load(args.file)
+    rep = validate(doc)
+    for d in rep.diagnostics:
+        where = doc.nodes[d.node_id].name if d.node_id in doc.nodes else doc.name
+        print(f"{where}: {d.severity}: {d.message}")
+        if d.fix is not None:
+            print(f"    fix: {d.fix.label}")
+    n_err, n_warn = len(rep.errors), len(rep.warnings)
+    if rep.ok:
+        out = fmt_shape(rep.shapes.get(rep.output_id)) if rep.output_id else "?"
+        print(
+            f"{doc.name}: valid ({len(doc.nodes)} nodes, output {out}"
+            + (f", {n_warn} warning{'s' * (n_warn != 1)}" if n_warn else "")
+            + ")"
+        )
+        return EXIT_OK
+    print(f"{doc.name}: {n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}")
+    return EXIT_DESIGN_ERRORS
+
+
+def summary_rows(doc: Any) -> dict[str, Any]:
+    """The summary as plain data (the ``--json`` output and the table's source)."""
+    from .graph.cost import compute_costs
+    from .graph.validate import validate
+
+    rep = validate(doc)
+    costs = compute_costs(doc, rep)
+    nodes = []
+    for nid in rep.order + [n for n in doc.nodes if n not in rep.order]:
+        node = doc.nodes[nid]
+        c = costs.nodes.get(nid)
+        shape = rep.shapes.get(nid)
+        nodes.append(
+            {
+                "id": nid,
+                "name": node.name,
+                "type": node.type_id,
+                "output_shape": list(shape) if shape is not None else None,
+                "params": c.params if c else None,
+                "macs": c.macs if c else None,
+                "activations": c.activations if c else None,
+                "receptive_field": list(c.rf) if c else None,
+                "inference": nid in rep.main,
+            }
+        )
+    groups = [
+        {"name": g.name, "params": costs.groups[g.id].params, "macs": costs.groups[g.id].macs}
+        for g in doc.groups.values()
+    ]
+    return {
+        "name": doc.name,
+        "valid": rep.ok,
+        "nodes": nodes,
+        "groups": groups,
+        "total": {
+            "params": costs.total.params,
+            "macs": costs.total.macs,
+            "activation_bytes": costs.total.activation_bytes,
+        },
+        "inference": {"params": costs.inference.params, "macs": costs.inference.macs},
+        "diagnostics": [d.to_dict() for d in rep.diagnostics],
+    }
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from .graph.shapes import fmt_shape
+
+    doc = _load(args.file)
+    data = summary_rows(doc)
+    if args.json:
+        json.dump(data, sys.stdout, indent=2)
+        print()
+        return EXIT_OK if data["valid"] else EXIT_DESIGN_ERRORS
+    if getattr(args, "torchinfo", False):
+        from .compiler.summary import torchinfo_table  # noqa: PLC0415 (torch only when asked)
+
+        print(torchinfo_table(doc))
+        return EXIT_OK
+    rows = [("name", "type", "output", "params", "MACs", "share")]
+    macs_total = data["inference"]["macs"] or 1
+    for n in data["nodes"]:
+        shape = fmt_shape(tuple(n["output_shape"])) if n["output_shape"] else "?"
+        share = f"{100 * n['macs'] / macs_total:.1f}%" if n["macs"] is not None and n["inference"] else ""
+        rows.append((n["name"], n["type"], shape, _num(n["params"]), _num(n["macs"]), share))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    right = {3, 4, 5}
+    for k, r in enumerate(rows):
+        print(
+            "  ".join(
+                str(v).rjust(w) if i in right else str(v).ljust(w)
+                for i, (v, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+    print()
+    for g in data["groups"]:
+        print(f"block {g['name']}: {_num(g['params'])} params, {_num(g['macs'])} MACs")
+    t, inf = data["total"], data["inference"]
+    print(
+        f"total: {_num(t['params'])} params, {_num(inf['macs'])} MACs per image, "
+        f"{t['activation_bytes'] / 2**20:.1f} MiB activations (fp32, batch 1)"
+    )
+    if t["params"] != inf["params"]:
+        print(f"inference (aux heads dropped): {_num(inf['params'])} params")
+    if not data["valid"]:
+        print(f"{doc.name} has errors; run 'inception-designer validate' for details", file=sys.stderr)
+        return EXIT_DESIGN_ERRORS
+    return EXIT_OK
+
+
+def _num(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}"
+
+
+def cmd_app(argv: list[str]) -> int:
+    try:
+        from .ui.app import run_app
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        print(f"error: the app needs PySide6 ({exc}); install with: pip install PySide6-Essentials", file=sys.stderr)
+        return EXIT_UNREADABLE
+    return run_app(argv)
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "validate": (cmd_validate, "check a design and print each problem as 'node: message'"),
+    "summary": (cmd_summary, "table of output shape, parameters and MACs per node, and totals"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inception-designer",
+        description="Design Inception-style CNNs as a node graph. Without a command, opens the app "
+        "(on FILE, or on the Inception module example).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("validate", help=COMMANDS["validate"][1])
+    p.add_argument("file")
+    p = sub.add_parser("summary", help=COMMANDS["summary"][1])
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--torchinfo", action="store_true", help="torchinfo's table for the compiled model")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        return cmd_app(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_UNREADABLE if exc.code else EXIT_OK
+    func, _ = COMMANDS[args.command]
+    try:
+        return func(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except BrokenPipeError:  # e.g. piped into head
+        return EXIT_OK

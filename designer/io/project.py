@@ -1,0 +1,285 @@
+"""Project files: versioned JSON, checked field by field, saved atomically.
+
+Format (``format_version`` 1)::
+
+    {
+      "format_version": 1,
+      "app": "inception-designer",
+      "name": "Inception module", "description": "...",
+      "nodes":  [{"id": "<hex>", "type": "conv", "name": "b1",
+                  "params": {"out_channels": 64, ...}, "pos": [x, y]}, ...],
+      "edges":  [{"id": "<hex>", "src": "<node id>", "src_port": "out",
+                  "dst": "<node id>", "dst_port": "in"}, ...],
+      "groups": [{"id": "<hex>", "name": "inception_3a", "nodes": ["<node id>", ...], "color": ""}]
+    }
+
+Every parameter is written out (not only those that differ from the default), so a
+file means the same thing when a default changes. The order of ``edges`` into a
+multi-input port (concat, add) is the order of the inputs. Loading parses JSON and
+nothing else: no code is ever executed, and every field is checked before anything
+is built, so a hostile or damaged file gives one clear :class:`ProjectError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..graph import registry
+from ..graph.document import GraphDocument
+from ..graph.params import ParamError
+
+__all__ = ["FORMAT_VERSION", "ProjectError", "dumps", "loads", "load", "save", "atomic_write_text"]
+
+FORMAT_VERSION = 1
+APP_ID = "inception-designer"
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_NODES = 100_000
+MAX_EDGES = 400_000
+_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+class ProjectError(ValueError):
+    """A project file cannot be read. The message names the file and the place in it."""
+
+
+#: ``MIGRATIONS[n]`` turns a version-n document dict into version n+1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+# --------------------------------------------------------------------------- writing
+def to_data(doc: GraphDocument) -> dict[str, Any]:
+    return {"format_version": FORMAT_VERSION, "app": APP_ID, **doc.to_dict()}
+
+
+def dumps(doc: GraphDocument) -> str:
+    return json.dumps(to_data(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves either the old or the new file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def save(doc: GraphDocument, path: str | os.PathLike[str]) -> None:
+    atomic_write_text(path, dumps(doc))
+
+
+# --------------------------------------------------------------------------- reading
+class _Checker:
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, message: str) -> ProjectError:
+        return ProjectError(f"{self.source}: {where}: {message}" if where else f"{self.source}: {message}")
+
+    def get(self, obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
+        if key not in obj:
+            if default is ...:
+                raise self.fail(where, f"missing field {key!r}")
+            return default
+        value = obj[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+            raise self.fail(
+                f"{where}.{key}" if where else key,
+                f"expected {_kind_name(kind)}, got {type(value).__name__} {_short(value)}",
+            )
+        return value
+
+    def ident(self, obj: dict[str, Any], key: str, where: str) -> str:
+        value = self.get(obj, key, str, where)
+        if not _ID.match(value):
+            raise self.fail(
+                f"{where}.{key}", f"{_short(value)} is not a valid id (letters, digits, '_' and '-', at most 64)"
+            )
+        return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+    }
+    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, (set, bytes)) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a project file")
+
+
+def loads(text: str, source: str = "<project>") -> GraphDocument:
+    """Parse and check a project; raises :class:`ProjectError` naming the place of the problem."""
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ProjectError(f"{source}: invalid JSON: {exc}") from None
+    return from_data(data, source)
+
+
+def from_data(data: Any, source: str = "<project>") -> GraphDocument:
+    c = _Checker(source)
+    if not isinstance(data, dict):
+        raise c.fail("", f"expected a JSON object at the top level, got {type(data).__name__}")
+    version = c.get(data, "format_version", int, "")
+    if version > FORMAT_VERSION:
+        raise c.fail(
+            "format_version",
+            f"this file was written by a newer Inception Designer (format {version}; "
+            f"this version reads up to {FORMAT_VERSION})",
+        )
+    if version < 1:
+        raise c.fail("format_version", f"unknown format version {version}")
+    while version < FORMAT_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    name = c.get(data, "name", str, "", "Untitled")
+    description = c.get(data, "description", str, "", "")
+    nodes = c.get(data, "nodes", list, "")
+    edges = c.get(data, "edges", list, "", [])
+    groups = c.get(data, "groups", list, "", [])
+    if len(nodes) > MAX_NODES:
+        raise c.fail("nodes", f"{len(nodes)} nodes is more than this version handles ({MAX_NODES})")
+    if len(edges) > MAX_EDGES:
+        raise c.fail("edges", f"{len(edges)} edges is more than this version handles ({MAX_EDGES})")
+
+    clean: dict[str, Any] = {"name": name, "description": description, "nodes": [], "edges": [], "groups": []}
+    ids: dict[str, str] = {}
+    ports: dict[str, registry.NodeType] = {}
+    for i, n in enumerate(nodes):
+        where = f"nodes[{i}]"
+        if not isinstance(n, dict):
+            raise c.fail(where, f"expected an object, got {type(n).__name__}")
+        nid = c.ident(n, "id", where)
+        label = c.get(n, "name", str, where, None)
+        if label is not None:
+            where += f" (node {label!r})"
+        if nid in ids:
+            raise c.fail(where, f"duplicate node id {nid!r} (also used by node {ids[nid]!r})")
+        type_id = c.get(n, "type", str, where)
+        try:
+            ntype = registry.get(type_id)
+        except registry.UnknownNodeType:
+            raise c.fail(f"{where}.type", f"unknown node type {_short(type_id)}") from None
+        if label is None:
+            raise c.fail(where, "missing field 'name'")
+        if not label.strip() or len(label) > 200:
+            raise c.fail(f"{where}.name", "a node name must be 1 to 200 characters")
+        params = c.get(n, "params", dict, where, {})
+        try:
+            values = ntype.validate_params(params)
+        except ParamError as exc:
+            field = exc.args[1] if len(exc.args) > 1 else "?"
+            raise c.fail(f"{where}.params.{field}", str(exc.args[0])) from None
+        pos = c.get(n, "pos", list, where, [0.0, 0.0])
+        if len(pos) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e9 for v in pos
+        ):
+            raise c.fail(f"{where}.pos", f"expected [x, y] as two numbers, got {_short(pos)}")
+        ids[nid] = label
+        ports[nid] = ntype
+        clean["nodes"].append(
+            {"id": nid, "type": ntype.type_id, "name": label, "params": values, "pos": (float(pos[0]), float(pos[1]))}
+        )
+
+    seen_edges: set[str] = set()
+    for i, e in enumerate(edges):
+        where = f"edges[{i}]"
+        if not isinstance(e, dict):
+            raise c.fail(where, f"expected an object, got {type(e).__name__}")
+        eid = c.ident(e, "id", where)
+        if eid in seen_edges:
+            raise c.fail(f"{where}.id", f"duplicate edge id {eid!r}")
+        seen_edges.add(eid)
+        ends = {}
+        for end, port_key, port_default, side in (
+            ("src", "src_port", "out", "outputs"),
+            ("dst", "dst_port", "in", "inputs"),
+        ):
+            nid = c.get(e, end, str, where)
+            if nid not in ids:
+                raise c.fail(f"{where}.{end}", f"refers to a node that does not exist ({_short(nid)})")
+            port = c.get(e, port_key, str, where, port_default)
+            ntype = ports[nid]
+            if port not in {p.name for p in getattr(ntype, side)}:
+                kind = "output" if side == "outputs" else "input"
+                raise c.fail(
+                    f"{where}.{port_key}", f"node {ids[nid]!r} ({ntype.display_name}) has no {kind} port {_short(port)}"
+                )
+            ends[end], ends[port_key] = nid, port
+        clean["edges"].append({"id": eid, **ends})
+
+    seen_groups: set[str] = set()
+    for i, g in enumerate(groups):
+        where = f"groups[{i}]"
+        if not isinstance(g, dict):
+            raise c.fail(where, f"expected an object, got {type(g).__name__}")
+        gid = c.ident(g, "id", where)
+        if gid in seen_groups:
+            raise c.fail(f"{where}.id", f"duplicate group id {gid!r}")
+        seen_groups.add(gid)
+        gname = c.get(g, "name", str, where)
+        members = c.get(g, "nodes", list, where, [])
+        for j, m in enumerate(members):
+            if not isinstance(m, str) or m not in ids:
+                raise c.fail(f"{where}.nodes[{j}]", f"refers to a node that does not exist ({_short(m)})")
+        color = c.get(g, "color", str, where, "")
+        clean["groups"].append({"id": gid, "name": gname, "nodes": members, "color": color})
+
+    return GraphDocument.from_dict(clean)
+
+
+def load(path: str | os.PathLike[str]) -> GraphDocument:
+    """Read a project file; raises :class:`ProjectError` (also for unreadable files)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ProjectError(
+                f"{path}: the file is {size // 2**20} MiB; project files are at most {MAX_FILE_BYTES // 2**20} MiB"
+            )
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    return loads(text, str(path))
