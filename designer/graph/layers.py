@@ -209,16 +209,21 @@ _ACT_MODULES = {"relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "silu": "SiLU"
 @dataclass(frozen=True)
 class Act(Layer):
     kind: str = "relu"
+    #: In place only where the input is a fresh tensor made by the layer before (inside a node);
+    #: a standalone Activation node's input may feed other nodes too, so it must not be modified.
+    inplace: bool = True
+
+    def _inplace(self) -> bool:
+        return self.inplace and self.kind in ("relu", "relu6", "silu")
 
     def build(self) -> Any:
         from torch import nn
 
         cls = getattr(nn, _ACT_MODULES[self.kind])
-        return cls(inplace=True) if self.kind in ("relu", "relu6", "silu") else cls()
+        return cls(inplace=True) if self._inplace() else cls()
 
     def code(self) -> str:
-        inplace = "inplace=True" if self.kind in ("relu", "relu6", "silu") else ""
-        return f"nn.{_ACT_MODULES[self.kind]}({inplace})"
+        return f"nn.{_ACT_MODULES[self.kind]}({'inplace=True' if self._inplace() else ''})"
 
 
 def _pool_out(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:

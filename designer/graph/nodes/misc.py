@@ -49,7 +49,7 @@ class Activation(_Single):
     params = (common.activation("kind"),)
 
     def layer(self, p: dict[str, Any], shape: Shape) -> Any:
-        return Act(p["kind"])
+        return Act(p["kind"], inplace=False)  # its input may also feed other nodes
 
     def summary(self, p: dict[str, Any]) -> str:
         return p["kind"]
