@@ -49,7 +49,7 @@ class Totals:
 @dataclass
 class CostReport:
     nodes: dict[str, NodeCost] = field(default_factory=dict)
-    #: Everything that trains, aux heads included.
+    #: Everything that trains, aux heads included (nodes that reach no head are left out).
     total: Totals = field(default_factory=Totals)
     #: The inference graph only (what feeds the main output; aux heads dropped).
     inference: Totals = field(default_factory=Totals)
@@ -100,7 +100,8 @@ def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostRepor
         rfs[nid] = (rh, rw, jh, jw)
         cost = NodeCost(params, macs, acts, (rh, rw), (jh, jw))
         out.nodes[nid] = cost
-        out.total.add(cost)
+        if not rep.model or nid in rep.model:  # dead ends are not part of the model
+            out.total.add(cost)
         if nid in rep.main:
             out.inference.add(cost)
     for gid, group in doc.groups.items():

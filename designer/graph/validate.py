@@ -34,6 +34,8 @@ class Report:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: Nodes that feed the main output (the inference graph).
     main: set[str] = field(default_factory=set)
+    #: Nodes of the compiled model: ``main`` plus the aux heads and what feeds them (empty without heads).
+    model: set[str] = field(default_factory=set)
     #: The node whose output the model returns (the Output node, or the design's single end).
     output_id: str | None = None
     revision: int = -1
@@ -230,6 +232,7 @@ def validate(doc: GraphDocument) -> Report:
         heads.append(rep.output_id)
         rep.main = {rep.output_id} | nx.ancestors(g, rep.output_id)
     useful = set(heads).union(*(nx.ancestors(g, h) for h in heads)) if heads else set()
+    rep.model = useful
     if heads:
         for nid, n in nodes.items():
             if nid not in useful:
