@@ -1,8 +1,11 @@
 """Plan -> ``nn.Module``.
 
-``DesignModel`` registers one submodule per plan node under the node's identifier, so
-``state_dict`` keys read like the drawing (``inception_3a_b1.0.weight``). ``forward``
-walks a precomputed list of ``(module, input slots)``: no networkx, no name look-ups.
+``DesignModel`` holds one submodule per block (document group) and per top-level node,
+and each block one submodule per member node, all named by the plan
+(``inception_3a.b1.conv.weight``), exactly as the exported code names them.
+``forward`` walks a precomputed program of ``(module, input slots, output slots)``:
+no networkx, no name look-ups. Merges (concat, add) are parameter-free modules here, so
+forward hooks see every node; the exported code writes them inline (``torch.cat``).
 
 Eval mode returns the main logits. Training mode, when the design has aux heads,
 returns :class:`DesignOutputs` ``(logits, aux_logits)`` with the aux logits in the
@@ -22,9 +25,13 @@ from torch import Tensor, nn
 
 from ..graph import registry
 from ..graph.document import GraphDocument
-from .plan import Plan, make_plan
+from .modules import build_units
+from .plan import Plan, PlanNode, make_plan
 
-__all__ = ["DesignModel", "DesignOutputs", "compile_model", "init_weights"]
+__all__ = ["DesignBlock", "DesignModel", "DesignOutputs", "compile_model", "init_weights"]
+
+#: (module, input slots, output slot or slots, aux only, slots to free afterwards)
+Op = tuple[nn.Module, tuple[int, ...], "int | tuple[int, ...]", bool, tuple[int, ...]]
 
 
 class DesignOutputs(NamedTuple):
@@ -49,7 +56,71 @@ def init_weights(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
+def node_module(pn: PlanNode) -> nn.Module:
+    """The module computing one plan node (merges: the node type's parameter-free module)."""
+    if pn.units:
+        return build_units(pn.units)
+    return registry.get(pn.type_id).build(pn.params, list(pn.steps))
+
+
+def _frees(reads: list[tuple[int, ...]], keep: set[int]) -> list[tuple[int, ...]]:
+    """For each op, the slots it is the last reader of (not those in ``keep``)."""
+    last: dict[int, int] = {}
+    for k, ins in enumerate(reads):
+        for i in ins:
+            last[i] = k
+    return [tuple(dict.fromkeys(i for i in ins if last[i] == k and i not in keep)) for k, ins in enumerate(reads)]
+
+
+def _run(program: list[Op], values: list[Any], with_aux: bool) -> None:
+    for module, ins, out, aux_only, free in program:
+        if aux_only and not with_aux:
+            continue
+        result = module(*[values[i] for i in ins])
+        if isinstance(out, int):
+            values[out] = result
+        else:
+            for slot, value in zip(out, result, strict=True):
+                values[slot] = value
+        for i in free:
+            values[i] = None
+
+
+class DesignBlock(nn.Module):
+    """One document group: its member nodes as children, run in plan order.
+
+    Called with the block's inputs; returns its one output, or a tuple of several.
+    """
+
+    def __init__(self, plan: Plan, index: int):
+        super().__init__()
+        block = plan.blocks[index]
+        local = {s: i for i, s in enumerate(block.inputs)}
+        for k, s in enumerate(block.nodes):
+            local[s] = len(block.inputs) + k
+        self._n = len(local)
+        self._n_in = len(block.inputs)
+        self._outs = tuple(local[s] for s in block.outputs)
+        reads = [tuple(local[i] for i in plan.nodes[s].inputs) for s in block.nodes]
+        frees = _frees(reads, set(self._outs))
+        self._program: list[Op] = []
+        for s, ins, free in zip(block.nodes, reads, frees, strict=True):
+            pn = plan.nodes[s]
+            module = node_module(pn)
+            self.add_module(pn.ident, module)
+            self._program.append((module, ins, local[s], False, free))
+
+    def forward(self, *xs: Tensor) -> Any:
+        values: list[Any] = [*xs, *([None] * (self._n - self._n_in))]
+        _run(self._program, values, False)
+        if len(self._outs) == 1:
+            return values[self._outs[0]]
+        return tuple(values[i] for i in self._outs)
+
+
 class DesignModel(nn.Module):
+    """The compiled design. See the module docstring for what ``forward`` returns."""
+
     def __init__(self, plan: Plan, init: bool = True):
         super().__init__()
         self.plan_name = plan.name
@@ -58,16 +129,23 @@ class DesignModel(nn.Module):
         self.aux_weights: tuple[float, ...] = tuple(
             float(plan.nodes[i].params["loss_weight"]) for i in plan.aux_indices
         )
-        last = plan.last_use()
-        # (module, input slots, output slot, runs only for aux heads, slots to free afterwards)
-        self._program: list[tuple[nn.Module, tuple[int, ...], int, bool, tuple[int, ...]]] = []
-        for pn in plan.nodes:
-            if pn.index == plan.input_index:
-                continue
-            module = registry.get(pn.type_id).build(pn.params, list(pn.steps))
-            self.add_module(pn.ident, module)
-            free = tuple(i for i in pn.inputs if last.get(i) == pn.index and i != plan.output_index)
-            self._program.append((module, pn.inputs, pn.index, pn.aux_only, free))
+        #: node id -> dotted module path (``inception_3a.b1``); merges included, the input not.
+        self.node_paths: dict[str, str] = {pn.node_id: pn.path for pn in plan.nodes if pn.path}
+        entries: list[tuple[nn.Module, tuple[int, ...], int | tuple[int, ...], bool]] = []
+        for kind, ref in plan.program:
+            if kind == "block":
+                block = plan.blocks[ref]
+                module: nn.Module = DesignBlock(plan, ref)
+                self.add_module(block.ident, module)
+                out: int | tuple[int, ...] = block.outputs[0] if len(block.outputs) == 1 else block.outputs
+                entries.append((module, block.inputs, out, block.aux_only))
+            elif ref != plan.input_index:
+                pn = plan.nodes[ref]
+                module = node_module(pn)
+                self.add_module(pn.ident, module)
+                entries.append((module, pn.inputs, pn.index, pn.aux_only))
+        frees = _frees([e[1] for e in entries], set(plan.results))
+        self._program: list[Op] = [(*e, f) for e, f in zip(entries, frees, strict=True)]
         self._n = len(plan.nodes)
         self._input = plan.input_index
         self._output = plan.output_index
@@ -79,19 +157,29 @@ class DesignModel(nn.Module):
         with_aux = self.training and bool(self._aux)
         values: list[Any] = [None] * self._n
         values[self._input] = x
-        for module, ins, out, aux_only, free in self._program:
-            if aux_only and not with_aux:
-                continue
-            values[out] = module(*[values[i] for i in ins])
-            for i in free:
-                values[i] = None
+        _run(self._program, values, with_aux)
         if with_aux:
             return DesignOutputs(values[self._output], tuple(values[i] for i in self._aux))
         return values[self._output]
 
 
 def compile_model(doc: GraphDocument, *, init: bool = True, seed: int | None = None) -> DesignModel:
-    """Validate, plan and build. Raises :class:`designer.compiler.plan.CompileError` on errors."""
+    """Validate, plan and build.
+
+    Parameters
+    ----------
+    doc
+        The design.
+    init
+        Initialise the weights (see the module docstring); otherwise torch's defaults.
+    seed
+        Seed for the initial weights, without touching the global RNG state.
+
+    Raises
+    ------
+    designer.compiler.plan.CompileError
+        When the design has errors.
+    """
     plan = make_plan(doc)
     if seed is not None:
         with torch.random.fork_rng(devices=[]):

@@ -78,6 +78,9 @@ class Namespace:
     def __init__(self, reserved: set[str] | None = None):
         self._taken: set[str] = set(reserved or ())
 
+    def __contains__(self, ident: str) -> bool:
+        return ident in self._taken or ident in _RESERVED
+
     def add(self, name: str, fallback: str = "node") -> str:
         base = sanitize(name, fallback)
         ident, i = base, 1

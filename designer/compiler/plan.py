@@ -1,8 +1,19 @@
-"""A validated document as a flat, topologically ordered plan (an fx-like IR).
+"""A validated document as a topologically ordered plan with blocks (an fx-like IR, one level deep).
 
-The plan is what both the model builder and the code generator consume: one entry per
-node that contributes to the output or to an auxiliary head, with its layers, the slots
-of its inputs, its output shape, and a legal unique identifier made from its name.
+The plan is what both the model builder (:mod:`.build`) and the code generator
+(:mod:`.codegen`) consume, so the two agree on every name and on the order things run:
+
+* one :class:`PlanNode` per node that feeds the main output or an auxiliary head, with its
+  layers grouped into :mod:`units <.units>`, the slots of its inputs, its output shape, and a
+  legal unique identifier made from its name;
+* one :class:`PlanBlock` per document group (an Inception block): its member nodes become
+  children of one submodule (``inception_3a.b1.conv.weight``), computed by one call;
+* ``program``: the top-level execution order, each entry a node or a block.
+
+A group becomes a block only when it can run as one call: the input node and, in a group
+that also holds main-path nodes, nodes that feed only aux heads stay at the top level;
+a group that something outside it sits in the middle of (``a -> outside -> b``), or that
+would have to run both before and after another block, is dissolved into the top level.
 """
 
 from __future__ import annotations
@@ -10,13 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
+
 from ..graph.document import GraphDocument
 from ..graph.registry import Step
 from ..graph.shapes import Shape
 from ..graph.validate import Report, validate
 from .names import Namespace
+from .units import Unit, make_units
 
-__all__ = ["PlanNode", "Plan", "CompileError", "make_plan"]
+__all__ = ["CompileError", "Plan", "PlanBlock", "PlanNode", "make_plan"]
 
 
 class CompileError(ValueError):
@@ -29,8 +43,11 @@ class CompileError(ValueError):
 
 @dataclass(frozen=True)
 class PlanNode:
+    """One node of the plan. ``index`` is also the slot its output is stored in."""
+
     index: int
     node_id: str
+    #: Attribute (and local variable) name inside its owner: the block, or the model.
     ident: str
     name: str
     type_id: str
@@ -42,12 +59,37 @@ class PlanNode:
     steps: tuple[Step, ...]
     #: True when the node only feeds auxiliary heads (runs in training mode only).
     aux_only: bool = False
+    units: tuple[Unit, ...] = ()
+    #: Index into ``Plan.blocks``, or None for a top-level node.
+    block: int | None = None
+    #: Dotted module path in the compiled model (``inception_3a.b1``); "" for the input.
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class PlanBlock:
+    """A document group that runs as one submodule."""
+
+    index: int
+    ident: str
+    name: str
+    group_id: str
+    #: Member plan-node indices, in execution order.
+    nodes: tuple[int, ...]
+    #: Slots from outside the block that its members read (the block's forward arguments).
+    inputs: tuple[int, ...]
+    #: Member slots read outside the block, or returned by the model (the block's results).
+    outputs: tuple[int, ...]
+    aux_only: bool = False
 
 
 @dataclass
 class Plan:
     name: str
     nodes: list[PlanNode] = field(default_factory=list)
+    blocks: list[PlanBlock] = field(default_factory=list)
+    #: Top-level execution order: ``("node", plan index)`` or ``("block", block index)``.
+    program: list[tuple[str, int]] = field(default_factory=list)
     input_index: int = 0
     output_index: int = -1
     aux_indices: list[int] = field(default_factory=list)
@@ -60,6 +102,11 @@ class Plan:
     def output_shape(self) -> Shape:
         return self.nodes[self.output_index].out_shape
 
+    @property
+    def results(self) -> tuple[int, ...]:
+        """Slots the model returns: the main output, then the aux heads."""
+        return (self.output_index, *self.aux_indices)
+
     def last_use(self) -> dict[int, int]:
         """For each slot, the index of the last node that reads it (for freeing memory)."""
         last: dict[int, int] = {}
@@ -70,7 +117,7 @@ class Plan:
 
 
 def make_plan(doc: GraphDocument, report: Report | None = None) -> Plan:
-    """Flatten a document; raises :class:`CompileError` if it has errors."""
+    """Flatten a document into a plan; raises :class:`CompileError` if it has errors."""
     rep = report if report is not None and report.revision == doc.revision else validate(doc)
     if not rep.ok:
         first = rep.errors[0].message
@@ -82,22 +129,139 @@ def make_plan(doc: GraphDocument, report: Report | None = None) -> Plan:
     aux_heads = [nid for nid in rep.order if doc.nodes[nid].type.role == "aux"]
     needed = set(rep.main)
     for head in aux_heads:
-        needed |= {head} | set(_ancestors(doc, head))
+        needed |= {head} | nx.ancestors(doc.graph, head)
+    rank = {nid: i for i, nid in enumerate(doc.nodes)}
+    preds = {nid: {e.src for e in doc.in_edges(nid)} for nid in needed}
+    succs: dict[str, list[str]] = {nid: [] for nid in needed}
+    for nid in sorted(needed, key=rank.__getitem__):
+        for p in sorted(preds[nid], key=rank.__getitem__):
+            succs[p].append(nid)
+
+    member = _assign_groups(doc, needed, rep.main, inputs[0])
+    order, blocks_order = _order(needed, preds, succs, member, rank, rep.main)
+    return _assemble(doc, rep, order, blocks_order, member, inputs[0], aux_heads)
+
+
+# --------------------------------------------------------------------------- groups
+def _assign_groups(doc: GraphDocument, needed: set[str], main: set[str], input_id: str) -> dict[str, str]:
+    """node id -> group id for the nodes that run inside a block."""
+    member: dict[str, str] = {}
+    for gid, group in doc.groups.items():
+        ids = [n for n in group.node_ids if n in needed and n != input_id and n not in member]
+        if any(n in main for n in ids):
+            ids = [n for n in ids if n in main]
+        for n in ids:
+            member[n] = gid
+    # Dissolve groups that cannot run as one call, until the block graph is acyclic.
+    while True:
+        cg = nx.DiGraph()
+        key = {n: ("b", member[n]) if n in member else ("n", n) for n in needed}
+        cg.add_nodes_from(set(key.values()))
+        for n in needed:
+            for e in doc.in_edges(n):
+                if key[e.src] != key[n]:
+                    cg.add_edge(key[e.src], key[n])
+        try:
+            cycle = nx.find_cycle(cg)
+        except nx.NetworkXNoCycle:
+            return member
+        bad = next(k for edge in cycle for k in edge[:2] if k[0] == "b")
+        member = {n: g for n, g in member.items() if g != bad[1]}
+
+
+# --------------------------------------------------------------------------- order
+def _dfs_topo(items: list[str], preds: dict[str, set[str]], succs: dict[str, list[str]]) -> list[str]:
+    """Topological order that finishes a chain before starting the next (branch by branch)."""
+    indeg = {n: len(preds[n]) for n in items}
+    stack = [n for n in reversed(items) if indeg[n] == 0]
+    out: list[str] = []
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        ready = []
+        for c in succs[n]:
+            indeg[c] -= 1
+            if indeg[c] == 0:
+                ready.append(c)
+        stack.extend(reversed(ready))
+    return out
+
+
+def _order(
+    needed: set[str],
+    preds: dict[str, set[str]],
+    succs: dict[str, list[str]],
+    member: dict[str, str],
+    rank: dict[str, int],
+    main: set[str],
+) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """Top-level order of ``("n", node)`` / ``("b", group)`` items and each block's node order."""
+    key = {n: ("b", member[n]) if n in member else ("n", n) for n in needed}
+    first: dict[tuple[str, str], int] = {}
+    for n in sorted(needed, key=rank.__getitem__):
+        first.setdefault(key[n], rank[n])
+    items = sorted(first, key=first.__getitem__)
+    aux_items = {key[n] for n in needed if n not in main}
+    cpreds: dict[Any, set[Any]] = {k: set() for k in items}
+    csuccs: dict[Any, list[Any]] = {k: [] for k in items}
+    for n in sorted(needed, key=rank.__getitem__):
+        for p in sorted(preds[n], key=rank.__getitem__):
+            a, b = key[p], key[n]
+            if a != b and a not in cpreds[b]:
+                cpreds[b].add(a)
+                csuccs[a].append(b)
+    top = _dfs_topo(items, cpreds, csuccs)  # type: ignore[arg-type]
+    # What feeds only aux heads runs last (in drawing order), after the main output.
+    aux = [k for k in items if k in aux_items]
+    if aux:
+        aset = set(aux)
+        tail = _dfs_topo(aux, {k: cpreds[k] & aset for k in aux}, {k: [c for c in csuccs[k] if c in aset] for k in aux})
+        top = [k for k in top if k not in aset] + tail
+    inside: dict[str, list[str]] = {}
+    for gid in {g for kind, g in items if kind == "b"}:
+        members = sorted((n for n in needed if member.get(n) == gid), key=rank.__getitem__)
+        mset = set(members)
+        inside[gid] = _dfs_topo(
+            members,
+            {n: preds[n] & mset for n in members},
+            {n: [c for c in succs[n] if c in mset] for n in members},
+        )
+    return top, inside  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- assemble
+def _assemble(
+    doc: GraphDocument,
+    rep: Report,
+    top: list[tuple[str, str]],
+    inside: dict[str, list[str]],
+    member: dict[str, str],
+    input_id: str,
+    aux_heads: list[str],
+) -> Plan:
+    flat: list[str] = []
+    for kind, ref in top:
+        flat.extend(inside[ref] if kind == "b" else [ref])
+    slot = {nid: i for i, nid in enumerate(flat)}
+    results = {slot[rep.output_id], *(slot[h] for h in aux_heads)}  # type: ignore[index]
+    readers: dict[int, set[str]] = {i: set() for i in range(len(flat))}
+    for nid in flat:
+        for e in doc.in_edges(nid):
+            readers[slot[e.src]].add(nid)
+
     plan = Plan(doc.name)
-    names = Namespace()
-    slot: dict[str, int] = {}
-    for nid in rep.order:
-        if nid not in needed:
-            continue
+    top_names = Namespace()
+
+    def add_node(nid: str, b: int | None, space: Namespace) -> None:
         node = doc.nodes[nid]
-        index = len(plan.nodes)
-        slot[nid] = index
+        ident = space.add(node.name, node.type.name_stem or "node")
         steps = tuple(rep.steps.get(nid, ()))
+        path = "" if nid == input_id else (f"{plan.blocks[b].ident}.{ident}" if b is not None else ident)
         plan.nodes.append(
             PlanNode(
-                index=index,
+                index=slot[nid],
                 node_id=nid,
-                ident=names.add(node.name, node.type.name_stem or "node"),
+                ident=ident,
                 name=node.name,
                 type_id=node.type_id,
                 role=node.type.role,
@@ -107,15 +271,44 @@ def make_plan(doc: GraphDocument, report: Report | None = None) -> Plan:
                 out_shape=rep.shapes[nid],  # type: ignore[arg-type]
                 steps=steps,
                 aux_only=nid not in rep.main,
+                units=make_units(steps),
+                block=b,
+                path=path,
             )
         )
-    plan.input_index = slot[inputs[0]]
+
+    for kind, ref in top:
+        if kind == "n":
+            plan.program.append(("node", slot[ref]))
+            add_node(ref, None, top_names)
+            continue
+        members = inside[ref]
+        mset = set(members)
+        ins: list[int] = []
+        for nid in members:
+            for e in doc.in_edges(nid):
+                if e.src not in mset and slot[e.src] not in ins:
+                    ins.append(slot[e.src])
+        outs = tuple(slot[n] for n in members if slot[n] in results or any(r not in mset for r in readers[slot[n]]))
+        b = len(plan.blocks)
+        group = doc.groups[ref]
+        plan.blocks.append(
+            PlanBlock(
+                index=b,
+                ident=top_names.add(group.name, "block"),
+                name=group.name,
+                group_id=ref,
+                nodes=tuple(slot[n] for n in members),
+                inputs=tuple(ins),
+                outputs=outs,
+                aux_only=all(n not in rep.main for n in members),
+            )
+        )
+        plan.program.append(("block", b))
+        space = Namespace({f"x{i}" for i in range(len(ins))})
+        for n in members:
+            add_node(n, b, space)
+    plan.input_index = slot[input_id]
     plan.output_index = slot[rep.output_id]  # type: ignore[index]
     plan.aux_indices = [slot[h] for h in aux_heads]
     return plan
-
-
-def _ancestors(doc: GraphDocument, nid: str) -> set[str]:
-    import networkx as nx
-
-    return nx.ancestors(doc.graph, nid)

@@ -1,0 +1,170 @@
+"""Generated code: parses, lints, and computes what the compiled model computes."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from compiler_designs import card_module, googlenet
+from compiler_helpers import load_source, model_class
+
+from designer.compiler.build import DesignOutputs, compile_model
+from designer.compiler.codegen import generate
+from designer.graph.builder import Builder
+
+RUFF = Path(sys.executable).with_name("ruff")
+
+
+def _roundtrip(doc, batch: int = 2, seed: int = 0):
+    model = compile_model(doc, seed=seed)
+    src = generate(doc)
+    gen = model_class(load_source(src))()
+    gen.load_state_dict(model.state_dict(), strict=True)
+    x = torch.randn(batch, *model.input_shape)
+    return model, gen, x, src
+
+
+def _assert_same(model, gen, x) -> None:
+    model.eval()
+    gen.eval()
+    with torch.no_grad():
+        assert torch.allclose(model(x), gen(x), atol=1e-5, rtol=1e-4)
+    model.train()
+    gen.train()
+    torch.manual_seed(1)
+    a = model(x)
+    torch.manual_seed(1)
+    b = gen(x)
+    if isinstance(a, DesignOutputs):
+        assert type(b).__name__.endswith("Outputs")
+        assert torch.allclose(a.logits, b.logits, atol=1e-5, rtol=1e-4)
+        assert len(a.aux_logits) == len(b.aux_logits)
+        for p, q in zip(a.aux_logits, b.aux_logits, strict=True):
+            assert torch.allclose(p, q, atol=1e-5, rtol=1e-4)
+    else:
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-4)
+    # BatchNorm running statistics moved the same way.
+    for (k, v), (k2, v2) in zip(model.state_dict().items(), gen.state_dict().items(), strict=True):
+        assert k == k2
+        assert torch.allclose(v.float(), v2.float(), atol=1e-5), k
+
+
+def test_card_module_matches_compiled():
+    model, gen, x, src = _roundtrip(card_module())
+    _assert_same(model, gen, x)
+    assert "class BasicConv2d" in src
+    assert list(model.state_dict())[0] == "inception_module.b1_1x1.conv.weight"
+
+
+@pytest.mark.parametrize("bn", [False, True])
+def test_small_googlenet_with_aux_matches_compiled(bn):
+    doc = googlenet(size=96, classes=10, width=0.125, bn=bn, dropout=0.4)
+    model, gen, x, src = _roundtrip(doc, batch=2)
+    _assert_same(model, gen, x)
+    assert "if self.training:" in src
+    assert "class GoogLeNetOutputs(NamedTuple):" in src
+    assert gen.aux_names == model.aux_names == ("aux1", "aux2")
+    assert gen.aux_weights == model.aux_weights
+
+
+def test_generated_code_style():
+    src = generate(googlenet(bn=True))
+    tree = ast.parse(src)
+    imports = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+    }
+    assert imports <= {"torch", "typing", "__future__"}
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    assert classes[0] == "BasicConv2d"
+    assert "Inception3a" in classes and "GoogLeNet" in classes
+    assert "        x = self.inception_3a(x)  # N x 256 x 28 x 28" in src
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "forward":
+            assert node.returns is not None
+            assert all(a.annotation is not None for a in node.args.args[1:])
+
+
+def test_identical_blocks_share_a_class():
+    b = Builder("twins")
+    x = b.input(channels=8, height=8, width=8)
+    for name in ("block_a", "block_b"):
+        b.begin_group()
+        y = b.conv(x, "c1", out_channels=8, kernel_size=3, batch_norm=True, bias=False)
+        x = b.node("add", [x, y], "add", activation="relu")
+        b.end_group(name)
+    b.output(x, num_classes=3)
+    doc = b.done(layout=False)
+    model, gen, x, src = _roundtrip(doc)
+    _assert_same(model, gen, x)
+    assert src.count("(nn.Module):") == 3  # BasicConv2d, one block class, the model
+    assert "block_a, block_b:" in src
+
+
+@pytest.mark.skipif(not RUFF.exists() and not shutil.which("ruff"), reason="ruff not installed")
+def test_generated_code_is_ruff_clean(tmp_path):
+    ruff = str(RUFF) if RUFF.exists() else "ruff"
+    for i, doc in enumerate([card_module(), googlenet(), googlenet(bn=True, aux=False), _mixed_design()]):
+        path = tmp_path / f"m{i}.py"
+        path.write_text(generate(doc))
+        proc = subprocess.run(
+            [ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP,SIM", "--line-length", "120", str(path)],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stdout + path.read_text()
+
+
+def _mixed_design():
+    """Several conv flavours (generic BasicConv2d), uneven 'same' padding, separable conv, add with scale."""
+    b = Builder("mixed")
+    x = b.input(channels=4, height=15, width=15)
+    a = b.conv(x, "a", out_channels=8, kernel_size=3, stride=2, padding="same", batch_norm=True, activation="gelu")
+    c = b.conv(x, "c", out_channels=8, kernel_size=[1, 3], stride=2, padding="same", activation="silu")
+    s = b.node("separable_conv", x, "s", out_channels=8, kernel_size=3, stride=2, batch_norm=True, activation="relu")
+    p = b.pool(x, "p", mode="max", kernel_size=2, stride=2, padding="same")
+    p = b.conv(p, "p_proj", out_channels=8, kernel_size=1, activation="none")
+    y = b.node("add", [a, c, s, p], "sum", scale=0.2, activation="relu6")
+    y = b.node("lrn", y, "lrn", size=3)
+    y = b.node("batch_norm", y, "bn")
+    y = b.node("global_avg_pool", y, "gap")
+    y = b.node("linear", y, "fc", out_features=6)
+    y = b.node("batch_norm", y, "bn1d")
+    y = b.node("activation", y, "act", kind="gelu")
+    b.output(y, num_classes=3, dropout=0.3)
+    return b.done(layout=False)
+
+
+def test_mixed_design_matches_compiled():
+    model, gen, x, src = _roundtrip(_mixed_design(), batch=3)
+    _assert_same(model, gen, x)
+    assert "def make_activation" in src
+    assert "nn.ConstantPad2d" in src or "nn.ZeroPad2d" in src
+
+
+def test_generate_is_fast_and_pure():
+    code = (
+        "import sys, time; from tests.compiler.compiler_designs import googlenet; "
+        "from designer.compiler.codegen import generate; doc = googlenet(); generate(doc); "
+        "t = time.perf_counter(); [generate(doc) for _ in range(5)]; dt = (time.perf_counter() - t) / 5; "
+        "assert 'torch' not in sys.modules, 'codegen imported torch'; print(dt)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout) < 0.05
+
+
+def test_generate_speed_in_process():
+    doc = googlenet()
+    generate(doc)
+    t = time.perf_counter()
+    generate(doc)
+    assert time.perf_counter() - t < 0.05
