@@ -89,7 +89,12 @@ class FloatParam(ParamSpec):
 
     def validate(self, value: Any) -> float:
         if _is_int(value):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int with hundreds of digits (a damaged file)
+                raise ParamError(
+                    f"{self.title} must be a finite number, got a {len(str(value))}-digit number"
+                ) from None
         if not isinstance(value, float) or not math.isfinite(value):
             raise ParamError(f"{self.title} must be a finite number, got {value!r}")
         too_low = self.minimum is not None and (

@@ -109,6 +109,9 @@ class _Checker:
                 f"{where}.{key}" if where else key,
                 f"expected {_kind_name(kind)}, got {type(value).__name__} {_short(value)}",
             )
+        if isinstance(value, str) and not _encodable(value):
+            # JSON escapes such as "\ud800" decode to lone surrogates, which could never be saved again.
+            raise self.fail(f"{where}.{key}" if where else key, "contains an invalid Unicode escape (a lone surrogate)")
         return value
 
     def ident(self, obj: dict[str, Any], key: str, where: str) -> str:
@@ -118,6 +121,14 @@ class _Checker:
                 f"{where}.{key}", f"{_short(value)} is not a valid id (letters, digits, '_' and '-', at most 64)"
             )
         return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -212,7 +223,11 @@ def from_data(data: Any, source: str = "<project>") -> GraphDocument:
             raise c.fail(f"{where}.params.{field}", str(exc.args[0])) from None
         pos = c.get(n, "pos", list, where, [0.0, 0.0])
         if len(pos) != 2 or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e9 for v in pos
+            isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and (isinstance(v, int) or math.isfinite(v))  # math.isfinite overflows on a huge int
+            and abs(v) < 1e9
+            for v in pos
         ):
             raise c.fail(f"{where}.pos", f"expected [x, y] as two numbers, got {_short(pos)}")
         ids[nid] = label
