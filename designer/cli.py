@@ -107,9 +107,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print()
         return EXIT_OK if data["valid"] else EXIT_DESIGN_ERRORS
     if getattr(args, "torchinfo", False):
+        from .compiler.plan import CompileError
         from .compiler.summary import torchinfo_table  # noqa: PLC0415 (torch only when asked)
 
-        print(torchinfo_table(doc))
+        try:
+            print(torchinfo_table(doc))
+        except CompileError as exc:
+            _print_compile_errors(doc, exc)
+            return EXIT_DESIGN_ERRORS
         return EXIT_OK
     rows = [("name", "type", "output", "params", "MACs", "share")]
     macs_total = data["inference"]["macs"] or 1
@@ -144,6 +149,47 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_compile_errors(doc: Any, exc: Any) -> None:
+    """The design's errors, one per line as 'node: message' (as ``validate`` prints them)."""
+    for d in exc.diagnostics or []:
+        where = doc.nodes[d.node_id].name if d.node_id in doc.nodes else doc.name
+        print(f"{where}: {d.severity}: {d.message}", file=sys.stderr)
+    if not exc.diagnostics:
+        print(f"error: {exc}", file=sys.stderr)
+    print(f"{doc.name}: cannot export a design with errors", file=sys.stderr)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write PyTorch code plus weights (``--format python``) or an ONNX file."""
+    from pathlib import Path
+
+    from .compiler.plan import CompileError
+
+    doc = _load(args.file)
+    suffix = ".py" if args.format == "python" else ".onnx"
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(suffix)
+    if args.format == "python" and out.suffix == ".pt":
+        print(f"error: {out} is where the weights go; name the code file .py", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        if args.format == "python":
+            from .compiler.export import export_python
+
+            code, weights = export_python(doc, out, seed=args.seed)
+            print(f"wrote {code} and {weights}")
+        else:
+            from .compiler.onnx import export_onnx
+
+            print(f"wrote {export_onnx(doc, out, seed=args.seed)}")
+    except CompileError as exc:
+        _print_compile_errors(doc, exc)
+        return EXIT_DESIGN_ERRORS
+    except OSError as exc:
+        print(f"error: cannot write {out}: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    return EXIT_OK
+
+
 def _num(n: int | None) -> str:
     return "?" if n is None else f"{n:,}"
 
@@ -160,6 +206,7 @@ def cmd_app(argv: list[str]) -> int:
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "validate": (cmd_validate, "check a design and print each problem as 'node: message'"),
     "summary": (cmd_summary, "table of output shape, parameters and MACs per node, and totals"),
+    "export": (cmd_export, "write PyTorch code plus its weights (.pt), or an ONNX file"),
 }
 
 
@@ -177,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--torchinfo", action="store_true", help="torchinfo's table for the compiled model")
+    p = sub.add_parser("export", help=COMMANDS["export"][1])
+    p.add_argument("file")
+    p.add_argument("--format", choices=("python", "onnx"), default="python")
+    p.add_argument("-o", "--output", help="output path (python: FILE.py, weights next to it as FILE.pt)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     return parser
 
 
