@@ -1,0 +1,74 @@
+"""Application start: ``run_app(argv)`` opens ``argv[0]`` or the card's Inception module."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ..examples import DEFAULT_EXAMPLE, example_path
+from . import icons
+from .settings import APP, ORG
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setOrganizationName(ORG)
+        QApplication.setApplicationName(APP)
+        QApplication.setApplicationDisplayName(APP)
+        app = QApplication([sys.argv[0] if sys.argv else "inception-designer", *(argv or [])])
+        app.setWindowIcon(QIcon(icons.pixmap("cat-branch", "#4f8cff", 64)))
+    return app  # type: ignore[return-value]
+
+
+def offer_recovery(window) -> bool:
+    """If a previous session left an autosave, offer to restore it; returns True if restored."""
+    from ..io.autosave import recoverable
+    from .session import Session
+
+    found = recoverable()
+    if not found:
+        return False
+    rec = found[0]
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.saved_at))
+    what = Path(rec.original).name if rec.original else "an unsaved design"
+    answer = QMessageBox.question(
+        window,
+        "Recover unsaved work?",
+        f"Inception Designer did not close cleanly. Recover the autosaved copy of {what} from {when}?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+    )
+    restored = False
+    if answer == QMessageBox.StandardButton.Yes:
+        try:
+            doc = rec.load()
+        except Exception as exc:  # noqa: BLE001 - a damaged autosave is reported, not raised
+            QMessageBox.warning(window, "Cannot recover", str(exc))
+        else:
+            session = Session(doc, rec.original)
+            window.set_session(session)
+            session.undo_stack.resetClean()
+            window._update_title()
+            restored = True
+    for r in found:
+        r.discard()
+    return restored
+
+
+def run_app(argv: list[str]) -> int:
+    app = make_app()
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    files = [a for a in argv if not a.startswith("-")]
+    if files:
+        if not window.open_path(files[0], ask=False):
+            window.statusBar().showMessage(f"Could not open {files[0]}", 8000)
+    elif not offer_recovery(window):
+        window.open_example(example_path(DEFAULT_EXAMPLE))
+    window.show()
+    return app.exec()

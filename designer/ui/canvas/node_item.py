@@ -1,0 +1,230 @@
+"""A node on the canvas: name, type, key parameters and output shape; red when it has a problem.
+
+The item never edits the model: dragging it moves only the item, and the scene turns
+the finished drag into a MoveCommand. It redraws when the scene calls ``sync`` (the
+document changed) or ``set_status`` (a new validation report).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
+
+from ...graph.layout import NODE_H, NODE_W
+from .. import icons
+from ..theme import CATEGORY_COLORS
+from .port_item import PortItem
+
+GRID = 10.0
+RADIUS = 9.0
+HEADER_H = 30.0
+
+
+class _Fonts:
+    title: QFont
+    small: QFont
+    shape: QFont
+    ready = False
+
+    @classmethod
+    def ensure(cls) -> None:
+        if cls.ready:
+            return
+        base = QFont()
+        cls.title = QFont(base)
+        cls.title.setPointSizeF(9.5)
+        cls.title.setWeight(QFont.Weight.DemiBold)
+        cls.small = QFont(base)
+        cls.small.setPointSizeF(8.0)
+        cls.shape = QFont(base)
+        cls.shape.setPointSizeF(8.5)
+        cls.shape.setWeight(QFont.Weight.DemiBold)
+        cls.ready = True
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, node_id: str, type_: Any):
+        super().__init__()
+        self.node_id = node_id
+        self.category = type_.category
+        self.type_name = type_.display_name
+        self.name = ""
+        self.summary = ""
+        self.shape = ""
+        self.severity = ""
+        self.problem = ""
+        self.short = ""
+        self._syncing = False
+        self.rect = QRectF(0, 0, NODE_W, NODE_H)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.inputs: dict[str, PortItem] = {}
+        self.outputs: dict[str, PortItem] = {}
+        for ports, specs, y, is_input in (
+            (self.inputs, type_.inputs, 0.0, True),
+            (self.outputs, type_.outputs, NODE_H, False),
+        ):
+            for i, spec in enumerate(specs):
+                port = PortItem(self, spec.name, is_input, spec.multi, spec.label)
+                port.setPos(NODE_W * (i + 1) / (len(specs) + 1), y)
+                ports[spec.name] = port
+
+    # ----------------------------------------------------------------- model
+    def sync(self, node: Any) -> None:
+        """Take name, key parameters and position from the document's node."""
+        name, summary = node.name, node.type.summary(node.params)
+        if (name, summary) != (self.name, self.summary):
+            self.name, self.summary = name, summary
+            self._refresh_tooltip()
+            self.update()
+        self.set_model_pos(QPointF(*node.pos))
+
+    def set_model_pos(self, pos: QPointF) -> None:
+        if self.pos() != pos:
+            self._syncing = True
+            self.setPos(pos)
+            self._syncing = False
+
+    def set_status(self, shape: str, severity: str, problem: str, short: str = "") -> bool:
+        """Show a new shape/diagnostic; returns whether anything changed (and was redrawn)."""
+        if (shape, severity, problem, short) == (self.shape, self.severity, self.problem, self.short):
+            return False
+        self.shape, self.severity, self.problem, self.short = shape, severity, problem, short
+        self._refresh_tooltip()
+        self.update()
+        return True
+
+    def _refresh_tooltip(self) -> None:
+        tip = f"<b>{self.name}</b> · {self.type_name}<br>{self.summary}<br>output {self.shape}"
+        if self.problem:
+            tip += f"<hr>{self.problem}"
+        self.setToolTip(tip)
+
+    def port(self, name: str, is_input: bool) -> PortItem | None:
+        return (self.inputs if is_input else self.outputs).get(name)
+
+    # ------------------------------------------------------------------- Qt
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-6, -10, 10, 6)
+
+    def shape_path(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self.rect, RADIUS, RADIUS)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and not self._syncing:
+            p = value
+            return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
+            self.scene().node_item_moved(self)  # type: ignore[union-attr]
+        elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.setZValue(2 if self.isSelected() else 1)
+        return super().itemChange(change, value)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        theme = self.scene().theme  # type: ignore[union-attr]
+        _Fonts.ensure()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        accent = QColor(CATEGORY_COLORS.get(self.category, theme.accent))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = self.rect
+        border = QColor(theme.node_border)
+        width = 1.0
+        if self.severity == "error":
+            border, width = QColor(theme.error), 2.0
+        elif self.severity == "warning":
+            border, width = QColor(theme.warning), 1.5
+        if selected:
+            border, width = QColor(theme.accent), 2.5
+        if lod < 0.35:  # far away: a coloured block is all that can be seen
+            painter.setPen(QPen(border, width / max(lod, 0.1)))
+            painter.setBrush(accent if self.severity != "error" else QColor(theme.error))
+            painter.drawRoundedRect(r, RADIUS, RADIUS)
+            return
+        if self.severity == "error":
+            glow = QColor(theme.error)
+            glow.setAlpha(50)
+            painter.setPen(QPen(glow, 6))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(r, RADIUS, RADIUS)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(QColor(theme.node)))
+        painter.drawRoundedRect(r, RADIUS, RADIUS)
+        # header band with the category's colour along the top
+        painter.save()
+        painter.setClipPath(self.shape_path())
+        painter.setBrush(QColor(theme.node_header))
+        painter.drawRect(QRectF(r.left(), r.top(), r.width(), HEADER_H))
+        painter.setBrush(accent)
+        painter.drawRect(QRectF(r.left(), r.top(), r.width(), 3))
+        painter.restore()
+        painter.setPen(QPen(border, width))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(r, RADIUS, RADIUS)
+        if lod < 0.6:
+            painter.setPen(QColor(theme.text))
+            painter.setFont(_Fonts.title)
+            painter.drawText(
+                r.adjusted(10, 4, -10, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.name
+            )
+            return
+        icons.render(painter, icons.category_icon_name(self.category), accent.name(), QRectF(10, 9, 15, 15))
+        fm_small = QFontMetricsF(_Fonts.small)
+        type_w = min(fm_small.horizontalAdvance(self.type_name), r.width() * 0.42)
+        painter.setFont(_Fonts.small)
+        painter.setPen(QColor(theme.subtext))
+        type_text = fm_small.elidedText(self.type_name, Qt.TextElideMode.ElideRight, type_w + 1)
+        painter.drawText(
+            QRectF(r.right() - 10 - type_w, 4, type_w, HEADER_H - 2),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            type_text,
+        )
+        painter.setFont(_Fonts.title)
+        painter.setPen(QColor(theme.text))
+        fm = QFontMetricsF(_Fonts.title)
+        name_w = r.width() - 40 - type_w - 8
+        painter.drawText(
+            QRectF(30, 4, name_w, HEADER_H - 2),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(self.name, Qt.TextElideMode.ElideRight, name_w),
+        )
+        painter.setFont(_Fonts.small)
+        painter.setPen(QColor(theme.subtext))
+        painter.drawText(
+            QRectF(12, HEADER_H + 4, r.width() - 24, 18),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm_small.elidedText(self.summary, Qt.TextElideMode.ElideRight, r.width() - 24),
+        )
+        painter.setFont(_Fonts.shape)
+        if self.severity == "error":
+            painter.setPen(QColor(theme.error))
+            text = ("→ " + self.shape) if self.shape != "?" else "● " + (self.short or "error")
+        else:
+            painter.setPen(QColor(theme.text))
+            text = "→ " + self.shape
+        fm_shape = QFontMetricsF(_Fonts.shape)
+        painter.drawText(
+            QRectF(12, r.bottom() - 30, r.width() - 24, 20),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm_shape.elidedText(text, Qt.TextElideMode.ElideRight, r.width() - 24),
+        )
+        if self.severity in ("error", "warning"):
+            color = QColor(theme.error if self.severity == "error" else theme.warning)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            c = QPointF(r.right() - 2, r.top() + 2)
+            painter.drawEllipse(c, 8, 8)
+            painter.setPen(QPen(QColor("#ffffff"), 2))
+            painter.drawLine(QPointF(c.x(), c.y() - 4), QPointF(c.x(), c.y() + 1))
+            painter.drawPoint(QPointF(c.x(), c.y() + 4))

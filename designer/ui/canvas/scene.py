@@ -1,0 +1,254 @@
+"""The scene mirrors one document: an item per node, edge and group, redrawn on document events
+and validation reports. User gestures on the canvas (connect, finish a drag) become undo
+commands pushed on the session; items never touch the model."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+
+from ...graph.diagnostics import Severity
+from ...graph.document import DocEvent, new_id
+from ..commands import MoveCommand, connect_command
+from ..format import shape_text
+from ..session import Session
+from ..theme import Theme
+from .connect import ConnectionDrag
+from .edge_item import EdgeItem
+from .group_item import GroupItem
+from .node_item import NodeItem
+from .port_item import PortItem
+
+#: What a node's face says for a problem (the full message is its tooltip).
+SHORT = {
+    "merge-mismatch": "inputs disagree",
+    "unconnected": "input not connected",
+    "extra-input": "too many inputs",
+    "cycle": "on a cycle",
+    "shape": "does not fit its input",
+    "param": "invalid parameters",
+    "many-outputs": "more than one Output",
+}
+_RANK = {Severity.ERROR: 3, Severity.WARNING: 2, "cause": 3, Severity.INFO: 1}
+
+
+class GraphScene(QGraphicsScene):
+    #: Emitted after a report was applied, with the number of items that had to be redrawn.
+    report_applied = Signal(int)
+
+    def __init__(self, session: Session, theme: Theme, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.doc = session.doc
+        self.theme = theme
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[str, EdgeItem] = {}
+        self.groups: dict[str, GroupItem] = {}
+        self._bulk = False
+        self._drag: ConnectionDrag | None = None
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.rebuild()
+        session.changed.connect(self._on_session_changed)
+        session.report_changed.connect(self._on_session_report_changed)
+
+    # ------------------------------------------------------------------ build
+    def rebuild(self) -> None:
+        self._drag = None
+        self.clear()
+        self.nodes.clear()
+        self.edges.clear()
+        self.groups.clear()
+        self._bulk = True
+        for nid in self.doc.nodes:
+            self._add_node(nid)
+        for eid in self.doc.edges:
+            self._add_edge(eid)
+        for nid in self.doc.nodes:
+            self._update_slots(nid)
+        for gid in self.doc.groups:
+            self._add_group(gid)
+        self._bulk = False
+        self.apply_report(self.session.report)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackgroundBrush(QColor(theme.canvas))
+        for item in self.items():
+            item.update()
+        self.update()
+
+    # ------------------------------------------------------------- model sync
+    def _on_session_changed(self, event: DocEvent) -> None:
+        kind, nid = event.kind, event.node_id
+        if kind == "node_added":
+            self._add_node(nid)  # type: ignore[arg-type]
+        elif kind == "node_removed":
+            item = self.nodes.pop(nid, None)  # type: ignore[arg-type]
+            if item is not None:
+                self.removeItem(item)
+            self._refresh_groups()
+        elif kind in ("param_changed", "node_renamed", "node_moved"):
+            self.nodes[nid].sync(self.doc.nodes[nid])  # type: ignore[index]
+        elif kind == "edge_added":
+            self._add_edge(event.edge_id)  # type: ignore[arg-type]
+            self._update_slots(nid)  # type: ignore[arg-type]
+        elif kind == "edge_removed":
+            item = self.edges.pop(event.edge_id, None)  # type: ignore[arg-type]
+            if item is not None:
+                self.removeItem(item)
+            if nid in self.doc.nodes:
+                self._update_slots(nid)  # type: ignore[arg-type]
+        elif kind == "group_added":
+            self._add_group(event.group_id)  # type: ignore[arg-type]
+        elif kind == "group_removed":
+            item = self.groups.pop(event.group_id, None)  # type: ignore[arg-type]
+            if item is not None:
+                self.removeItem(item)
+        elif kind == "reset":
+            self.rebuild()
+
+    def _add_node(self, nid: str) -> None:
+        node = self.doc.nodes[nid]
+        item = NodeItem(nid, node.type)
+        item.sync(node)
+        self.addItem(item)
+        self.nodes[nid] = item
+
+    def _add_edge(self, eid: str) -> None:
+        e = self.doc.edges[eid]
+        src = self.nodes[e.src].port(e.src_port, False)
+        dst = self.nodes[e.dst].port(e.dst_port, True)
+        item = EdgeItem(eid, src, dst)  # type: ignore[arg-type]
+        self.addItem(item)
+        self.edges[eid] = item
+
+    def _add_group(self, gid: str) -> None:
+        item = GroupItem(gid)
+        self.addItem(item)
+        self.groups[gid] = item
+        self._refresh_group(gid)
+
+    def _update_slots(self, nid: str) -> None:
+        """Spread the edges into a multi-input port in input order (concat order is visible)."""
+        for port in self.doc.nodes[nid].type.inputs:
+            edges = self.doc.in_edges(nid, port.name)
+            for i, e in enumerate(edges):
+                if e.id in self.edges:
+                    self.edges[e.id].set_slot(i, len(edges))
+
+    def _refresh_group(self, gid: str) -> None:
+        g = self.doc.groups[gid]
+        rect = QRectF()
+        for nid in g.node_ids:
+            item = self.nodes.get(nid)
+            if item is not None:
+                rect = rect.united(item.mapRectToScene(item.rect))
+        self.groups[gid].set_frame(g.name, g.color, rect)
+
+    def _refresh_groups(self, node_id: str | None = None) -> None:
+        for gid, g in self.doc.groups.items():
+            if gid in self.groups and (node_id is None or node_id in g.node_ids):
+                self._refresh_group(gid)
+
+    def node_item_moved(self, item: NodeItem) -> None:
+        """A node item moved (dragged, or synced from the model): follow with edges and frames."""
+        if self._bulk or item.node_id not in self.doc.nodes:
+            return
+        nid = item.node_id
+        for e in self.doc.in_edges(nid):
+            if e.id in self.edges:
+                self.edges[e.id].update_path()
+        for e in self.doc.out_edges(nid):
+            if e.id in self.edges:
+                self.edges[e.id].update_path()
+        self._refresh_groups(nid)
+
+    # ---------------------------------------------------------------- reports
+    def _on_session_report_changed(self, report) -> None:
+        self.apply_report(report)
+
+    def apply_report(self, report) -> int:
+        """Show shapes and problems; only items whose text or state changed are redrawn."""
+        per_node: dict[str, list[tuple[str, str, str]]] = {}
+        bad_edges: dict[str, str] = {}
+        for d in report.diagnostics:
+            if d.node_id is not None:
+                per_node.setdefault(d.node_id, []).append((d.severity, d.message, d.code))
+            if d.cause_id is not None and d.cause_id != d.node_id and d.is_error:
+                per_node.setdefault(d.cause_id, []).append(("cause", d.message, "cause"))
+            if d.is_error:
+                for eid in d.edge_ids:
+                    bad_edges[eid] = d.message
+        changed = 0
+        for nid, item in self.nodes.items():
+            found = per_node.get(nid, [])
+            shape = shape_text(report.shapes.get(nid))
+            if found:
+                top = max(_RANK.get(s, 0) for s, _, _ in found)
+                severity = {3: "error", 2: "warning", 1: "info"}[top]
+                worst = [(m, c) for s, m, c in found if _RANK.get(s, 0) == top]
+                problem = "\n".join(m for m, _ in worst)
+                short = SHORT.get(worst[0][1], "") if severity == "error" else ""
+                severity = "" if severity == "info" else severity
+            else:
+                severity, problem, short = "", "", ""
+            changed += item.set_status(shape, severity, problem, short)
+        for eid, item in self.edges.items():
+            src = self.doc.edges[eid].src
+            shape = report.shapes.get(src)
+            changed += item.set_status(shape_text(shape) if shape is not None else "", bad_edges.get(eid, ""))
+        self.report_applied.emit(changed)
+        return changed
+
+    # -------------------------------------------------------------- selection
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edge_ids(self) -> list[str]:
+        return [i.edge_id for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.clearSelection()
+        for nid in node_ids:
+            if nid in self.nodes:
+                self.nodes[nid].setSelected(True)
+
+    # ------------------------------------------------------------- connecting
+    def begin_connection(self, port: PortItem, pos: QPointF) -> None:
+        self._drag = ConnectionDrag(self, port)
+        self._drag.move(pos)
+
+    def update_connection(self, pos: QPointF) -> None:
+        if self._drag is not None:
+            self._drag.move(pos)
+
+    def end_connection(self, pos: QPointF) -> None:
+        drag, self._drag = self._drag, None
+        if drag is None:
+            return
+        target = drag.finish(pos)
+        if target is not None:
+            out, inp = (drag.origin, target) if not drag.origin.is_input else (target, drag.origin)
+            self.connect_ports(out, inp)
+
+    def connect_ports(self, out: PortItem, inp: PortItem) -> str:
+        """Connect an output port to an input port through an undo command; returns the edge id."""
+        eid = new_id()
+        self.session.push(connect_command(self.doc, out.node_id, inp.node_id, out.name, inp.name, eid))
+        return eid
+
+    # ------------------------------------------------------------------ moves
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        self.commit_moves()
+
+    def commit_moves(self) -> None:
+        """Turn items dragged away from their model position into one MoveCommand."""
+        moves = {}
+        for nid, item in self.nodes.items():
+            p = item.pos()
+            if (p.x(), p.y()) != self.doc.nodes[nid].pos:
+                moves[nid] = (p.x(), p.y())
+        if moves:
+            self.session.push(MoveCommand(self.doc, moves))

@@ -1,0 +1,166 @@
+"""Code: the PyTorch source the design exports to, read-only with Python highlighting.
+
+``designer.compiler.codegen`` is imported lazily (never on the start-up path) and only
+while the dock is visible; a missing module or a design that cannot be exported yet
+shows a friendly message instead of code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import keyword
+import re
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtWidgets import QDockWidget, QPlainTextEdit, QWidget
+
+from .session import Session
+from .theme import Theme
+
+_DARK = {
+    "keyword": "#c792ea",
+    "builtin": "#82aaff",
+    "string": "#c3e88d",
+    "number": "#f78c6c",
+    "comment": "#697386",
+    "decorator": "#ffcb6b",
+    "defname": "#82aaff",
+    "self": "#f07178",
+}
+_LIGHT = {
+    "keyword": "#8b2fc9",
+    "builtin": "#1f5fbf",
+    "string": "#2f7d32",
+    "number": "#b35900",
+    "comment": "#7a8290",
+    "decorator": "#9a6700",
+    "defname": "#1f5fbf",
+    "self": "#c0392b",
+}
+
+
+class PythonHighlighter(QSyntaxHighlighter):
+    RULES = [
+        ("keyword", r"\b(?:" + "|".join(keyword.kwlist) + r")\b"),
+        ("builtin", r"\b(?:int|float|str|bool|list|tuple|dict|super|len|range|print|isinstance|None|True|False)\b"),
+        ("self", r"\bself\b"),
+        ("decorator", r"@\w+(?:\.\w+)*"),
+        ("number", r"\b\d+(?:\.\d+)?(?:e-?\d+)?\b"),
+        ("defname", r"(?<=\bdef )\w+|(?<=\bclass )\w+"),
+        ("string", r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'|\"[^\"\\\n]*(?:\\.[^\"\\\n]*)*\""),
+        ("comment", r"#[^\n]*"),
+    ]
+
+    def __init__(self, document: QTextDocument, dark: bool):
+        super().__init__(document)
+        self._compiled = [(name, re.compile(pattern)) for name, pattern in self.RULES]
+        self.set_dark(dark)
+
+    def set_dark(self, dark: bool) -> None:
+        colors = _DARK if dark else _LIGHT
+        self.formats = {}
+        for name, color in colors.items():
+            fmt = QTextCharFormat()
+            fmt.setForeground(QColor(color))
+            if name in ("keyword", "defname"):
+                fmt.setFontWeight(QFont.Weight.DemiBold)
+            if name == "comment":
+                fmt.setFontItalic(True)
+            self.formats[name] = fmt
+        self.rehighlight()
+
+    def highlightBlock(self, text: str) -> None:
+        for name, pattern in self._compiled:
+            for m in pattern.finditer(text):
+                self.setFormat(m.start(), m.end() - m.start(), self.formats[name])
+        # Triple-quoted docstrings spanning lines.
+        self.setCurrentBlockState(0)
+        start = 0 if self.previousBlockState() == 1 else -1
+        if start == -1:
+            m = re.search(r'"""|\'\'\'', text)
+            if m is None:
+                return
+            start = m.start()
+            search_from = m.end()
+        else:
+            search_from = 0
+        end = re.search(r'"""|\'\'\'', text[search_from:])
+        if end is None:
+            self.setCurrentBlockState(1)
+            self.setFormat(start, len(text) - start, self.formats["string"])
+        else:
+            self.setFormat(start, search_from + end.end() - start, self.formats["string"])
+
+
+class CodeDock(QDockWidget):
+    def __init__(self, theme: Theme, parent: QWidget | None = None):
+        super().__init__("Code", parent)
+        self.setObjectName("CodeDock")
+        self.session: Session | None = None
+        self.editor = QPlainTextEdit()
+        self.editor.setObjectName("codeView")
+        self.editor.setReadOnly(True)
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font = QFont("DejaVu Sans Mono")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSizeF(9.5)
+        self.editor.setFont(font)
+        self.highlighter = PythonHighlighter(self.editor.document(), theme.dark)
+        self.setWidget(self.editor)
+        self._dirty = True
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(400)
+        self._timer.timeout.connect(self.refresh)
+        self.visibilityChanged.connect(self._on_self_visibility_changed)
+
+    def set_session(self, session: Session) -> None:
+        if self.session is not None:
+            self.session.report_changed.disconnect(self._on_session_report_changed)
+        self.session = session
+        session.report_changed.connect(self._on_session_report_changed)
+        self._dirty = True
+        if self.isVisible():
+            self._timer.start()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.highlighter.set_dark(theme.dark)
+
+    def _on_session_report_changed(self, report) -> None:
+        self._dirty = True
+        if self.isVisible():
+            self._timer.start()
+
+    def _on_self_visibility_changed(self, visible: bool) -> None:
+        if visible and self._dirty:
+            self._timer.start()
+
+    def refresh(self) -> None:
+        if self.session is None:
+            return
+        self._dirty = False
+        self.set_text(self.generate())
+
+    def generate(self) -> str:
+        assert self.session is not None
+        rep = self.session.report
+        if not rep.ok:
+            lines = "\n".join(f"#   - {d.message}" for d in rep.errors[:8])
+            return f"# The design has problems, so there is no code to show yet:\n{lines}\n# (see the Problems panel)\n"
+        try:
+            codegen = importlib.import_module("designer.compiler.codegen")
+        except ImportError:
+            return "# Code export is not available in this build (designer.compiler.codegen is missing).\n"
+        try:
+            return codegen.generate(self.session.doc)
+        except Exception as exc:  # noqa: BLE001 - any failure is shown, never raised into Qt
+            return f"# The code generator could not export this design:\n# {type(exc).__name__}: {exc}\n"
+
+    def set_text(self, text: str) -> None:
+        if text == self.editor.toPlainText():
+            return
+        bar = self.editor.verticalScrollBar()
+        pos = bar.value()
+        self.editor.setPlainText(text)
+        bar.setValue(pos)

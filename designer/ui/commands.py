@@ -1,0 +1,258 @@
+"""Undoable edits. The UI changes the document only through these commands.
+
+Commands hold ids and plain values, never items or node objects, so they stay valid
+while other commands delete and restore nodes. Parameter edits merge while one field
+is being typed into (same ``edit_session``); moves merge while the same nodes are
+nudged with the keyboard.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from ..graph.diagnostics import Fix
+from ..graph.document import GraphDocument
+from ..graph.layout import auto_layout
+
+_PARAM_ID, _MOVE_ID = 1001, 1002
+
+
+def _restore_order(mapping: dict[str, Any], order: list[str]) -> None:
+    """Reorder a dict in place to ``order`` (undo puts restored nodes back where they were)."""
+    if list(mapping) == order[: len(mapping)]:
+        return
+    items = {k: mapping[k] for k in order if k in mapping}
+    items.update({k: v for k, v in mapping.items() if k not in items})
+    mapping.clear()
+    mapping.update(items)
+
+
+class AddGraphCommand(QUndoCommand):
+    """Add nodes (with their edges and groups) given as plain data with final ids: a palette
+    drop is one node; a paste or duplicate is a sub-graph."""
+
+    def __init__(self, doc: GraphDocument, data: dict[str, Any], text: str, parent: QUndoCommand | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.data = copy.deepcopy(data)
+        self.node_ids = [n["id"] for n in self.data["nodes"]]
+        self.setText(text)
+
+    def redo(self) -> None:
+        for n in self.data["nodes"]:
+            self.doc.add_node(n["type"], n["name"], n["params"], tuple(n["pos"]), n["id"])
+        for e in self.data.get("edges", []):
+            self.doc.connect(e["src"], e["dst"], e.get("src_port", "out"), e.get("dst_port", "in"), e["id"])
+        for g in self.data.get("groups", []):
+            self.doc.add_group(g["name"], g["nodes"], g["id"], g.get("color", ""))
+
+    def undo(self) -> None:
+        for g in self.data.get("groups", []):
+            self.doc.remove_group(g["id"])
+        for nid in reversed(self.node_ids):
+            self.doc.remove_node(nid)
+
+
+class RemoveCommand(QUndoCommand):
+    """Delete nodes (with every edge touching them) and edges."""
+
+    def __init__(self, doc: GraphDocument, node_ids: list[str], edge_ids: list[str] = (), parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.node_ids = [n for n in node_ids if n in doc.nodes]
+        self.edge_ids = [e for e in edge_ids if e in doc.edges]
+        self._nodes: list[dict[str, Any]] = []
+        self._edges: list[tuple[dict[str, Any], int]] = []
+        self._groups: list[dict[str, Any]] = []
+        self._node_order: list[str] = []
+        self._group_order: list[str] = []
+        nn, ne = len(self.node_ids), len(self.edge_ids)
+        if nn == 1 and not ne:
+            self.setText(f"Delete {doc.nodes[self.node_ids[0]].name}")
+        elif ne and not nn:
+            self.setText("Delete connection" if ne == 1 else f"Delete {ne} connections")
+        else:
+            self.setText(f"Delete {nn} node{'s' * (nn != 1)}")
+
+    def redo(self) -> None:
+        doc = self.doc
+        self._node_order = list(doc.nodes)
+        self._group_order = list(doc.groups)
+        gone = set(self.node_ids)
+        edges = set(self.edge_ids)
+        edges |= {e.id for e in doc.edges.values() if e.src in gone or e.dst in gone}
+        # Remember each edge with its index among its destination's inputs, lowest first.
+        self._edges = []
+        for eid in edges:
+            e = doc.edges[eid]
+            index = [x.id for x in doc.in_edges(e.dst)].index(eid)
+            self._edges.append((_edge_data(e), index))
+        self._edges.sort(key=lambda item: item[1])
+        self._groups = [
+            {"id": g.id, "name": g.name, "nodes": list(g.node_ids), "color": g.color}
+            for g in doc.groups.values()
+            if gone & set(g.node_ids)
+        ]
+        self._nodes = [
+            {"id": n.id, "type": n.type_id, "name": n.name, "params": copy.deepcopy(n.params), "pos": n.pos}
+            for n in (doc.nodes[i] for i in self.node_ids)
+        ]
+        for e, _ in reversed(self._edges):  # highest index first keeps the others' indices valid
+            doc.disconnect(e["id"])
+        for nid in self.node_ids:
+            doc.remove_node(nid)
+
+    def undo(self) -> None:
+        doc = self.doc
+        for n in self._nodes:
+            doc.add_node(n["type"], n["name"], n["params"], n["pos"], n["id"])
+        _restore_order(doc.nodes, self._node_order)
+        for e, index in self._edges:
+            doc.connect(e["src"], e["dst"], e["src_port"], e["dst_port"], e["id"], index=index)
+        for g in self._groups:
+            doc.remove_group(g["id"])
+            doc.add_group(g["name"], g["nodes"], g["id"], g["color"])
+        _restore_order(doc.groups, self._group_order)
+
+
+def _edge_data(e: Any) -> dict[str, Any]:
+    return {"id": e.id, "src": e.src, "dst": e.dst, "src_port": e.src_port, "dst_port": e.dst_port}
+
+
+class ConnectCommand(QUndoCommand):
+    def __init__(
+        self,
+        doc: GraphDocument,
+        src: str,
+        dst: str,
+        src_port: str,
+        dst_port: str,
+        edge_id: str,
+        parent: QUndoCommand | None = None,
+    ):
+        super().__init__(parent)
+        self.doc, self.edge = doc, {"id": edge_id, "src": src, "dst": dst, "src_port": src_port, "dst_port": dst_port}
+        self.setText(f"Connect {doc.nodes[src].name} → {doc.nodes[dst].name}")
+
+    def redo(self) -> None:
+        e = self.edge
+        self.doc.connect(e["src"], e["dst"], e["src_port"], e["dst_port"], e["id"])
+
+    def undo(self) -> None:
+        self.doc.disconnect(self.edge["id"])
+
+
+def connect_command(doc: GraphDocument, src: str, dst: str, src_port: str, dst_port: str, edge_id: str) -> QUndoCommand:
+    """Connect; into an occupied single-input port the old edge is replaced in the same step."""
+    port = next(p for p in doc.nodes[dst].type.inputs if p.name == dst_port)
+    old = [] if port.multi else [e.id for e in doc.in_edges(dst, dst_port)]
+    if not old:
+        return ConnectCommand(doc, src, dst, src_port, dst_port, edge_id)
+    macro = QUndoCommand()
+    macro.setText(f"Reconnect {doc.nodes[dst].name} to {doc.nodes[src].name}")
+    RemoveCommand(doc, [], old, macro)
+    ConnectCommand(doc, src, dst, src_port, dst_port, edge_id, macro)
+    return macro
+
+
+class SetParamCommand(QUndoCommand):
+    """One parameter of one node. Consecutive commands with the same ``edit_session`` merge."""
+
+    def __init__(self, doc: GraphDocument, node_id: str, key: str, value: Any, edit_session: int = -1):
+        super().__init__()
+        self.doc, self.node_id, self.key = doc, node_id, key
+        node = doc.nodes[node_id]
+        self.old = copy.deepcopy(node.params[key])
+        self.new = node.type.param(key).validate(value)
+        self.edit_session = edit_session
+        self.setText(f"Set {node.type.param(key).title.lower()} of {node.name} to {self._show(self.new)}")
+
+    @staticmethod
+    def _show(value: Any) -> str:
+        return repr(value) if isinstance(value, str) else str(value)
+
+    def id(self) -> int:
+        return _PARAM_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetParamCommand) or self.edit_session < 0:
+            return False
+        if (other.node_id, other.key, other.edit_session) != (self.node_id, self.key, self.edit_session):
+            return False
+        self.new = other.new
+        self.setText(other.text())
+        self.setObsolete(self.new == self.old)
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_param(self.node_id, self.key, copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.doc.set_param(self.node_id, self.key, copy.deepcopy(self.old))
+
+
+class RenameCommand(QUndoCommand):
+    def __init__(self, doc: GraphDocument, node_id: str, name: str):
+        super().__init__()
+        self.doc, self.node_id = doc, node_id
+        self.old, self.new = doc.nodes[node_id].name, name.strip()
+        self.setText(f"Rename {self.old} to {self.new}")
+
+    def redo(self) -> None:
+        self.doc.rename(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.doc.rename(self.node_id, self.old)
+
+
+class MoveCommand(QUndoCommand):
+    """Move nodes. Keyboard nudges of the same nodes merge into one step."""
+
+    def __init__(self, doc: GraphDocument, moves: dict[str, tuple[float, float]], nudge: bool = False, text: str = ""):
+        super().__init__()
+        self.doc, self.nudge = doc, nudge
+        self.new = {nid: (float(p[0]), float(p[1])) for nid, p in moves.items()}
+        self.old = {nid: doc.nodes[nid].pos for nid in moves}
+        n = len(moves)
+        self.setText(text or (f"Move {doc.nodes[next(iter(moves))].name}" if n == 1 else f"Move {n} nodes"))
+
+    def id(self) -> int:
+        return _MOVE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (isinstance(other, MoveCommand) and self.nudge and other.nudge and set(other.new) == set(self.new)):
+            return False
+        self.new = dict(other.new)
+        return True
+
+    def redo(self) -> None:
+        for nid, pos in self.new.items():
+            self.doc.move(nid, pos)
+
+    def undo(self) -> None:
+        for nid, pos in self.old.items():
+            self.doc.move(nid, pos)
+
+
+def layout_command(doc: GraphDocument) -> MoveCommand:
+    return MoveCommand(doc, auto_layout(doc), text="Auto-layout")
+
+
+class FixCommand(QUndoCommand):
+    """Apply a diagnostic's fix (``Fix.changes``) as one step."""
+
+    def __init__(self, doc: GraphDocument, fix: Fix):
+        super().__init__()
+        self.doc, self.changes = doc, tuple(fix.changes)
+        self.old = [(nid, key, copy.deepcopy(doc.nodes[nid].params[key])) for nid, key, _ in self.changes]
+        self.setText(fix.label)
+
+    def redo(self) -> None:
+        Fix("", self.changes).apply(self.doc)
+
+    def undo(self) -> None:
+        for nid, key, value in reversed(self.old):
+            self.doc.set_param(nid, key, value)

@@ -1,0 +1,284 @@
+"""Inspector: the selected node's name and parameters, editors generated from its ParamSpecs.
+
+Typing previews live on the canvas; consecutive edits of one field merge into one undo
+step that closes when the field is committed. Invalid values are flagged on the field with
+the ParamError message and never reach the document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..graph.document import DocEvent
+from ..graph.params import ParamError
+from . import icons
+from .commands import RenameCommand, SetParamCommand
+from .format import compact, grouped, percent, shape_text
+from .param_editors import ParamEditorWidget, make_editor
+from .session import Session
+
+
+def _label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
+    label = QLabel(text)
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class InspectorDock(QDockWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Inspector", parent)
+        self.setObjectName("InspectorDock")
+        self.session: Session | None = None
+        self.node_id: str | None = None
+        self.editors: dict[str, ParamEditorWidget] = {}
+        self.errors: dict[str, QLabel] = {}
+        self._local_errors: set[str] = set()
+        self._edit_sessions: dict[str, int] = {}
+        self._next_session = 0
+        self.name_edit: QLineEdit | None = None
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(self.scroll)
+        self._show_overview()
+
+    # ----------------------------------------------------------------- wiring
+    def set_session(self, session: Session) -> None:
+        if self.session is not None:
+            self.session.changed.disconnect(self._on_session_changed)
+            self.session.report_changed.disconnect(self._on_session_report_changed)
+        self.session = session
+        session.changed.connect(self._on_session_changed)
+        session.report_changed.connect(self._on_session_report_changed)
+        self.show_nodes([])
+
+    def show_nodes(self, node_ids: list[str]) -> None:
+        if len(node_ids) == 1:
+            if node_ids[0] != self.node_id:
+                self._build(node_ids[0])
+            return
+        self.node_id = None
+        self._show_overview(len(node_ids))
+
+    # ------------------------------------------------------------------ views
+    def _set_body(self, body: QWidget) -> None:
+        old = self.scroll.takeWidget()
+        if old is not None:
+            old.deleteLater()
+        self.scroll.setWidget(body)
+
+    def _show_overview(self, count: int = 0) -> None:
+        self.editors, self.errors, self.name_edit = {}, {}, None
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(14, 12, 14, 12)
+        if self.session is not None and count == 0:
+            doc, costs = self.session.doc, self.session.costs
+            layout.addWidget(_label(doc.name, "nodeTitle", wrap=True))
+            if doc.description:
+                layout.addWidget(_label(doc.description, "muted", wrap=True))
+            layout.addWidget(_label("Design", "sectionTitle"))
+            form = QFormLayout()
+            form.addRow("Nodes", _label(f"{len(doc.nodes)}"))
+            form.addRow("Parameters", _label(grouped(costs.total.params)))
+            form.addRow("MACs / image", _label(f"{grouped(costs.inference.macs)}  ({compact(costs.inference.macs)})"))
+            out = self.session.report.output_id
+            form.addRow("Output", _label(shape_text(self.session.report.shapes.get(out)) if out else "–"))
+            layout.addLayout(form)
+        hint = f"{count} nodes selected" if count > 1 else "Select a node to edit its parameters."
+        layout.addWidget(_label(hint, "emptyState", wrap=True))
+        layout.addStretch(1)
+        self._set_body(body)
+
+    def _build(self, node_id: str) -> None:
+        assert self.session is not None
+        node = self.session.doc.nodes[node_id]
+        self.node_id = node_id
+        self._local_errors.clear()
+        self.editors, self.errors = {}, {}
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.setSpacing(6)
+        head = QHBoxLayout()
+        icon = QLabel()
+        icon.setPixmap(icons.category_icon(node.type.category, 22).pixmap(22, 22))
+        head.addWidget(icon)
+        self.name_edit = QLineEdit(node.name)
+        self.name_edit.setObjectName("nameField")
+        self.name_edit.setToolTip("Node name (used for identifiers in the exported code)")
+        self.name_edit.editingFinished.connect(self._on_name_edit_editing_finished)
+        head.addWidget(self.name_edit, 1)
+        layout.addLayout(head)
+        layout.addWidget(_label(f"{node.type.display_name} · {node.type.category}", "muted"))
+        if node.type.description:
+            layout.addWidget(_label(node.type.description, "muted", wrap=True))
+        self.problems = _label("", "fieldError", wrap=True)
+        layout.addWidget(self.problems)
+        layout.addWidget(_label("Tensor", "sectionTitle"))
+        self.io_form = QFormLayout()
+        self.in_label, self.out_label, self.cost_label = _label(wrap=True), _label(wrap=True), _label(wrap=True)
+        self.io_form.addRow("Input", self.in_label)
+        self.io_form.addRow("Output", self.out_label)
+        self.io_form.addRow("Cost", self.cost_label)
+        layout.addLayout(self.io_form)
+        basic = [s for s in node.type.params if not s.advanced]
+        advanced = [s for s in node.type.params if s.advanced]
+        if basic:
+            layout.addWidget(_label("Parameters", "sectionTitle"))
+            layout.addLayout(self._form(basic, node.params))
+        if advanced:
+            toggle = QToolButton()
+            toggle.setText(f"Advanced ({len(advanced)})")
+            toggle.setCheckable(True)
+            toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            toggle.setArrowType(Qt.ArrowType.RightArrow)
+            holder = QWidget()
+            holder.setLayout(self._form(advanced, node.params))
+            holder.setVisible(False)
+
+            def _on_toggle_toggled(on: bool) -> None:
+                holder.setVisible(on)
+                toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+            toggle.toggled.connect(_on_toggle_toggled)
+            layout.addWidget(toggle)
+            layout.addWidget(holder)
+        layout.addStretch(1)
+        self._set_body(body)
+        self._show_report()
+
+    def _form(self, specs: list, values: dict[str, Any]) -> QFormLayout:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(4)
+        for spec in specs:
+            editor = make_editor(spec)
+            editor.set_value(values[spec.name])
+            editor.edited.connect(lambda final, key=spec.name: self._on_editor_edited(key, final))
+            error = _label("", "fieldError", wrap=True)
+            error.setVisible(False)
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(editor)
+            column.addWidget(error)
+            label = QLabel(spec.title)
+            label.setToolTip(spec.help or spec.name)
+            form.addRow(label, column)
+            self.editors[spec.name], self.errors[spec.name] = editor, error
+        return form
+
+    # ---------------------------------------------------------------- editing
+    def _on_editor_edited(self, key: str, final: bool) -> None:
+        if self.session is None or self.node_id is None:
+            return
+        editor = self.editors[key]
+        node = self.session.doc.nodes[self.node_id]
+        try:
+            value = node.type.param(key).validate(editor.value())
+        except ParamError as exc:
+            self._local_errors.add(key)
+            self._flag(key, str(exc))
+            return
+        self._local_errors.discard(key)
+        self._flag(key, "")
+        if key not in self._edit_sessions:
+            self._next_session += 1
+            self._edit_sessions[key] = self._next_session
+        if value != node.params[key]:
+            self.session.push(SetParamCommand(self.session.doc, self.node_id, key, value, self._edit_sessions[key]))
+        if final:
+            self._edit_sessions.pop(key, None)
+            self._show_report()
+
+    def _on_name_edit_editing_finished(self) -> None:
+        if self.session is None or self.node_id is None or self.name_edit is None:
+            return
+        text = self.name_edit.text().strip()
+        node = self.session.doc.nodes[self.node_id]
+        if not text:
+            self.name_edit.setText(node.name)
+        elif text != node.name:
+            self.session.push(RenameCommand(self.session.doc, self.node_id, text))
+
+    def _flag(self, key: str, message: str) -> None:
+        editor, error = self.editors[key], self.errors[key]
+        editor.set_invalid(bool(message))
+        error.setText(message)
+        error.setVisible(bool(message))
+
+    def error_text(self, key: str) -> str:
+        """The message shown under a field ('' when the field is fine)."""
+        label = self.errors.get(key)
+        return label.text() if label is not None and not label.isHidden() else ""
+
+    # ------------------------------------------------------------ model -> view
+    def _on_session_changed(self, event: DocEvent) -> None:
+        if self.session is None:
+            return
+        if self.node_id is None:
+            return
+        if event.node_id != self.node_id:
+            return
+        if event.kind == "node_removed":
+            self.node_id = None
+            self._show_overview()
+            return
+        node = self.session.doc.nodes[self.node_id]
+        if event.kind == "param_changed" and event.key in self.editors:
+            editor = self.editors[event.key]
+            try:
+                current = node.type.param(event.key).validate(editor.value())
+            except ParamError:
+                current = None
+            if current != node.params[event.key]:  # undo/redo or a fix: show the model's value
+                editor.set_value(node.params[event.key])
+                self._local_errors.discard(event.key)
+                self._flag(event.key, "")
+        elif event.kind == "node_renamed" and self.name_edit is not None and self.name_edit.text() != node.name:
+            self.name_edit.setText(node.name)
+
+    def _on_session_report_changed(self, report) -> None:
+        if self.node_id is None:
+            if self.session is not None and not self.editors:
+                self._show_overview()
+            return
+        self._show_report()
+
+    def _show_report(self) -> None:
+        session, nid = self.session, self.node_id
+        if session is None or nid is None or nid not in session.doc.nodes:
+            return
+        rep = session.report
+        ins = rep.in_shapes.get(nid)
+        self.in_label.setText(", ".join(shape_text(s) for s in ins) if ins else "–")
+        self.out_label.setText(shape_text(rep.shapes.get(nid)))
+        cost = session.costs.nodes.get(nid)
+        self.cost_label.setText(
+            f"{grouped(cost.params)} params · {compact(cost.macs)} MACs ({percent(session.costs.share(nid))})"
+            if cost
+            else "–"
+        )
+        diags = [d for d in rep.diagnostics if nid in (d.node_id, d.cause_id) and d.severity != "info"]
+        self.problems.setText("\n".join(d.message for d in diags))
+        self.problems.setVisible(bool(diags))
+        flagged = {d.param: d.message for d in diags if d.param}
+        for key in self.editors:
+            if key not in self._local_errors:
+                self._flag(key, flagged.get(key, ""))

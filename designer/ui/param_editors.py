@@ -1,0 +1,194 @@
+"""Editors generated from ParamSpecs. Each emits ``edited(final)``: ``final`` is False while
+the user types (live preview) and True when the value is committed (Enter, focus out, a
+click on a checkbox or combo). ``value()`` returns the entered value or raises ParamError;
+the spec's own ``validate`` decides whether it is acceptable."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QSpinBox, QWidget
+
+from ..graph.params import (
+    BoolParam,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    PaddingParam,
+    PairParam,
+    ParamError,
+    ParamSpec,
+)
+
+_PAIR = re.compile(r"^\s*[\[(]?\s*(-?\d+)\s*(?:[x×,\s]\s*(-?\d+))?\s*[\])]?\s*$")
+
+
+def parse_pair(title: str, text: str) -> int | list[int]:
+    """``'3' -> 3``, ``'1x7'``, ``'1, 7'`` or ``'[1, 7]' -> [1, 7]``."""
+    m = _PAIR.match(text)
+    if not m:
+        raise ParamError(f"{title} must be a whole number or a pair like 1x7, got {text.strip()!r}")
+    a, b = m.groups()
+    return int(a) if b is None else [int(a), int(b)]
+
+
+def show_value(value: Any) -> str:
+    if isinstance(value, list):
+        return f"{value[0]}x{value[1]}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class ParamEditorWidget(QWidget):
+    edited = Signal(bool)
+
+    def __init__(self, spec: ParamSpec, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.spec = spec
+        self.layout_ = QHBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        if spec.help:
+            self.setToolTip(spec.help)
+
+    def value(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def set_invalid(self, invalid: bool) -> None:
+        field = self.field
+        if field.property("invalid") != invalid:
+            field.setProperty("invalid", invalid)
+            field.style().unpolish(field)
+            field.style().polish(field)
+
+    @property
+    def field(self) -> QWidget:
+        return self.layout_.itemAt(0).widget()
+
+
+class IntEditorWidget(ParamEditorWidget):
+    def __init__(self, spec: IntParam, parent: QWidget | None = None):
+        super().__init__(spec, parent)
+        self.box = QSpinBox()
+        self.box.setRange(-(2**31), 2**31 - 1)  # the spec, not the box, decides: out of range shows why
+        self.box.setKeyboardTracking(True)
+        self.box.setAccelerated(True)
+        self.box.valueChanged.connect(self._on_box_value_changed)
+        self.box.editingFinished.connect(self._on_box_editing_finished)
+        self.layout_.addWidget(self.box)
+
+    def value(self) -> int:
+        return self.box.value()
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setValue(int(value))
+        self.box.blockSignals(False)
+
+    def _on_box_value_changed(self, value: int) -> None:
+        self.edited.emit(False)
+
+    def _on_box_editing_finished(self) -> None:
+        self.edited.emit(True)
+
+
+class TextEditorWidget(ParamEditorWidget):
+    """Float, pair (k or kh x kw) and padding ('same' / 'valid' / int / pair) values as text."""
+
+    def __init__(self, spec: ParamSpec, parent: QWidget | None = None):
+        super().__init__(spec, parent)
+        if isinstance(spec, PaddingParam):
+            self.combo = QComboBox()
+            self.combo.setEditable(True)
+            self.combo.addItems(list(spec.modes))
+            self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            self.line = self.combo.lineEdit()
+            self.combo.activated.connect(self._on_combo_activated)
+            self.layout_.addWidget(self.combo)
+        else:
+            self.line = QLineEdit()
+            self.layout_.addWidget(self.line)
+        if isinstance(spec, PairParam):
+            self.line.setPlaceholderText("k, or kh x kw (e.g. 1x7)")
+        self.line.textEdited.connect(self._on_line_text_edited)
+        self.line.editingFinished.connect(self._on_line_editing_finished)
+
+    def value(self) -> Any:
+        text = self.line.text().strip()
+        spec = self.spec
+        if isinstance(spec, FloatParam):
+            try:
+                return float(text)
+            except ValueError:
+                raise ParamError(f"{spec.title} must be a number, got {text!r}") from None
+        if isinstance(spec, PaddingParam) and not re.match(r"^[\[(\d-]", text):
+            return text
+        return parse_pair(spec.title, text)
+
+    def set_value(self, value: Any) -> None:
+        self.line.blockSignals(True)
+        self.line.setText(show_value(value))
+        self.line.blockSignals(False)
+
+    def _on_line_text_edited(self, text: str) -> None:
+        self.edited.emit(False)
+
+    def _on_line_editing_finished(self) -> None:
+        self.edited.emit(True)
+
+    def _on_combo_activated(self, index: int) -> None:
+        self.edited.emit(True)
+
+
+class BoolEditorWidget(ParamEditorWidget):
+    def __init__(self, spec: BoolParam, parent: QWidget | None = None):
+        super().__init__(spec, parent)
+        self.box = QCheckBox()
+        self.box.toggled.connect(self._on_box_toggled)
+        self.layout_.addWidget(self.box)
+
+    def value(self) -> bool:
+        return self.box.isChecked()
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setChecked(bool(value))
+        self.box.blockSignals(False)
+
+    def _on_box_toggled(self, checked: bool) -> None:
+        self.edited.emit(True)
+
+
+class ChoiceEditorWidget(ParamEditorWidget):
+    def __init__(self, spec: ChoiceParam, parent: QWidget | None = None):
+        super().__init__(spec, parent)
+        self.combo = QComboBox()
+        self.combo.addItems(list(spec.choices))
+        self.combo.currentTextChanged.connect(self._on_combo_current_text_changed)
+        self.layout_.addWidget(self.combo)
+
+    def value(self) -> str:
+        return self.combo.currentText()
+
+    def set_value(self, value: Any) -> None:
+        self.combo.blockSignals(True)
+        self.combo.setCurrentText(str(value))
+        self.combo.blockSignals(False)
+
+    def _on_combo_current_text_changed(self, text: str) -> None:
+        self.edited.emit(True)
+
+
+def make_editor(spec: ParamSpec, parent: QWidget | None = None) -> ParamEditorWidget:
+    if isinstance(spec, BoolParam):
+        return BoolEditorWidget(spec, parent)
+    if isinstance(spec, ChoiceParam):
+        return ChoiceEditorWidget(spec, parent)
+    if isinstance(spec, IntParam):
+        return IntEditorWidget(spec, parent)
+    return TextEditorWidget(spec, parent)

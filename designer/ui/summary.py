@@ -1,0 +1,197 @@
+"""Summary: per node output shape, parameters, MACs and share of the total, grouped by block,
+with a MAC bar per node so the bottleneck stands out."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .format import compact, grouped, percent, shape_text
+from .session import Session
+from .theme import Theme
+
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1
+SHARE_ROLE = Qt.ItemDataRole.UserRole + 2
+HOT_ROLE = Qt.ItemDataRole.UserRole + 3
+COLUMNS = ["Node", "Type", "Output", "Params", "MACs", "Share of MACs"]
+SHARE_COL = 5
+
+
+class _ShareBarDelegate(QStyledItemDelegate):
+    def __init__(self, dock: SummaryDock):
+        super().__init__(dock)
+        self.dock = dock
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        share = index.data(SHARE_ROLE)
+        if share is None:
+            super().paint(painter, option, index)
+            return
+        theme = self.dock.theme
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(option.rect).adjusted(6, 6, -58, -6)
+        track = QColor(theme.border)
+        track.setAlpha(90)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(track)
+        painter.drawRoundedRect(r, 3, 3)
+        is_node = index.siblingAtColumn(0).data(NODE_ROLE) is not None
+        peak = max(self.dock.peak_share if is_node else self.dock.peak_group, 1e-9)
+        bar = QRectF(r.left(), r.top(), max(r.width() * min(share / peak, 1.0), 2.0 if share else 0.0), r.height())
+        painter.setBrush(QColor(theme.warning if index.data(HOT_ROLE) else theme.accent))
+        painter.drawRoundedRect(bar, 3, 3)
+        painter.setPen(QColor(theme.text))
+        text_rect = QRectF(option.rect).adjusted(option.rect.width() - 54, 0, -4, 0)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, percent(share))
+        painter.restore()
+
+
+class SummaryDock(QDockWidget):
+    node_requested = Signal(str)
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None):
+        super().__init__("Summary", parent)
+        self.setObjectName("SummaryDock")
+        self.theme = theme
+        self.session: Session | None = None
+        self.peak_share = 0.0
+        self.peak_group = 0.0
+        self._dirty = True
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.totals = QLabel()
+        self.totals.setObjectName("totals")
+        self.totals.setTextFormat(Qt.TextFormat.RichText)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setItemDelegateForColumn(SHARE_COL, _ShareBarDelegate(self))
+        self.tree.itemClicked.connect(self._on_tree_item_clicked)
+        header = self.tree.header()
+        for col, width in enumerate((180, 110, 110, 90, 80, 200)):
+            header.resizeSection(col, width)
+        header.setStretchLastSection(True)
+        for col in (3, 4):
+            self.tree.headerItem().setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.totals)
+        layout.addWidget(self.tree)
+        self.setWidget(body)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self.refresh)
+        self.visibilityChanged.connect(self._on_self_visibility_changed)
+
+    def set_session(self, session: Session) -> None:
+        if self.session is not None:
+            self.session.report_changed.disconnect(self._on_session_report_changed)
+        self.session = session
+        session.report_changed.connect(self._on_session_report_changed)
+        self.refresh()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.refresh()
+
+    def _on_session_report_changed(self, report) -> None:
+        self._dirty = True
+        if self.isVisible():
+            self._timer.start()
+
+    def _on_self_visibility_changed(self, visible: bool) -> None:
+        if visible and self._dirty:
+            self._timer.start()
+
+    def refresh(self) -> None:
+        self._dirty = False
+        self.tree.clear()
+        if self.session is None:
+            return
+        doc, rep, costs = self.session.doc, self.session.report, self.session.costs
+        total = costs.inference.macs
+        shares = {nid: costs.share(nid) for nid in costs.nodes if nid in rep.main or not rep.main}
+        self.peak_share = max(shares.values(), default=0.0)
+        self.peak_group = max((t.macs / total for t in costs.groups.values()), default=0.0) if total else 0.0
+        hot = max(shares, key=shares.get) if shares and self.peak_share > 0 else None
+        order = rep.order + [n for n in doc.nodes if n not in rep.order]
+        grouped_ids = {}
+        for g in doc.groups.values():
+            for nid in g.node_ids:
+                grouped_ids.setdefault(nid, g.id)
+        group_items: dict[str, QTreeWidgetItem] = {}
+        for nid in order:
+            gid = grouped_ids.get(nid)
+            parent = None
+            if gid is not None:
+                parent = group_items.get(gid)
+                if parent is None:
+                    g, t = doc.groups[gid], costs.groups.get(gid)
+                    parent = QTreeWidgetItem(
+                        [g.name, "block", "", grouped(t.params) if t else "", compact(t.macs) if t else ""]
+                    )
+                    font = parent.font(0)
+                    font.setBold(True)
+                    for col in range(len(COLUMNS)):
+                        parent.setFont(col, font)
+                    if t and total:
+                        parent.setData(SHARE_COL, SHARE_ROLE, t.macs / total)
+                    self._align(parent)
+                    self.tree.addTopLevelItem(parent)
+                    parent.setExpanded(True)
+                    group_items[gid] = parent
+            node, c = doc.nodes[nid], costs.nodes.get(nid)
+            item = QTreeWidgetItem(
+                [
+                    node.name,
+                    node.type.display_name,
+                    shape_text(rep.shapes.get(nid)),
+                    grouped(c.params) if c else "–",
+                    compact(c.macs) if c else "–",
+                ]
+            )
+            item.setData(0, NODE_ROLE, nid)
+            if c is not None:
+                item.setToolTip(4, f"{grouped(c.macs)} multiply-accumulates per image")
+            if nid in shares:
+                item.setData(SHARE_COL, SHARE_ROLE, shares[nid])
+                item.setData(SHARE_COL, HOT_ROLE, nid == hot)
+            self._align(item)
+            (parent.addChild(item) if parent is not None else self.tree.addTopLevelItem(item))
+        out = rep.shapes.get(rep.output_id) if rep.output_id else None
+        text = (
+            f"<b>{grouped(costs.total.params)}</b> parameters &nbsp;·&nbsp; <b>{compact(total)}</b> MACs / image"
+            f" &nbsp;·&nbsp; {costs.total.activation_bytes / 2**20:.1f} MiB activations"
+            f" &nbsp;·&nbsp; output <b>{shape_text(out)}</b>"
+        )
+        if costs.aux_params:
+            text += f" &nbsp;·&nbsp; aux heads {grouped(costs.aux_params)} params"
+        if hot is not None:
+            text += (
+                f"<br><span style='color:{self.theme.warning}'>▮</span> heaviest: <b>{doc.nodes[hot].name}</b> "
+                f"({percent(self.peak_share)} of the MACs)"
+            )
+        self.totals.setText(text)
+
+    @staticmethod
+    def _align(item: QTreeWidgetItem) -> None:
+        for col in (3, 4):
+            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def _on_tree_item_clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        nid = item.data(0, NODE_ROLE)
+        if nid:
+            self.node_requested.emit(nid)
