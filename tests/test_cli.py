@@ -1,0 +1,145 @@
+"""The headless CLI: ``validate`` and ``summary`` with their exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from designer.cli import main
+from designer.examples import example_path
+from designer.graph.builder import Builder
+from designer.io.project import save
+
+ROOT = Path(__file__).resolve().parent.parent
+CARD = str(example_path("inception_module"))
+MISMATCH = str(example_path("inception_module_mismatch"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------- validate
+def test_validate_valid_design(capsys) -> None:
+    code, out, err = run(capsys, "validate", CARD)
+    assert code == 0
+    assert out.strip().splitlines()[-1] == "Inception module: valid (9 nodes, output 256x28x28)"
+    assert "concat: info: no Output (classifier) node" in out
+    assert err == ""
+
+
+def test_validate_prints_node_message_and_fix(capsys) -> None:
+    code, out, _ = run(capsys, "validate", MISMATCH)
+    assert code == 1
+    lines = out.splitlines()
+    (i,) = [k for k, line in enumerate(lines) if line.startswith("concat: error: ")]
+    assert "'b1'" in lines[i] and "64x26x26" in lines[i] and "28x28" in lines[i] and "Cause" in lines[i]
+    assert lines[i + 1] == "    fix: Set padding of 'b1' to 'same'"
+    assert lines[-1] == "Inception module (mismatch): 1 error, 0 warnings"
+
+
+def test_validate_error_without_a_node_names_the_design(tmp_path: Path, capsys) -> None:
+    b = Builder("two ends")
+    x = b.input(channels=3, height=8, width=8)
+    b.conv(x, "left")
+    b.conv(x, "right")
+    path = tmp_path / "d.json"
+    save(b.done(), path)
+    code, out, _ = run(capsys, "validate", str(path))
+    assert code == 1
+    assert any(line.startswith("two ends: error: the design has no Output node") for line in out.splitlines())
+
+
+@pytest.mark.parametrize("command", ["validate", "summary"])
+def test_unreadable_files_exit_2(tmp_path: Path, capsys, command: str) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format_version": 1, "nodes": [}')
+    for path, words in [
+        (broken, "line 1, column 33"),
+        (tmp_path / "missing.json", "cannot read"),
+        (tmp_path, "cannot read"),
+    ]:
+        code, out, err = run(capsys, command, str(path))
+        assert code == 2
+        assert out == ""
+        assert err.startswith(f"error: {path}") and words in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["validate"], ["summary"], ["validate", "a.json", "b.json"], ["summary", "--bogus", CARD], ["validate", "-x"]],
+)
+def test_bad_arguments_exit_2(capsys, argv: list[str]) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "usage:" in err
+
+
+def test_help_and_version_exit_0(capsys) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "validate" in out and "summary" in out
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("inception-designer ")
+
+
+# --------------------------------------------------------------------------- summary
+def test_summary_table(capsys) -> None:
+    code, out, _ = run(capsys, "summary", CARD)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["name", "type", "output", "params", "MACs", "share"]
+    rows = {line.split()[0]: line.split() for line in lines[2:11]}
+    assert len(rows) == 9
+    assert rows["b2_3x3"][1:5] == ["conv", "128x28x28", "110,720", "86,704,128"]
+    assert rows["concat"][2] == "256x28x28"
+    assert "block inception module: 163,696 params, 128,049,152 MACs" in lines
+    assert any(line.startswith("total: 163,696 params, 128,049,152 MACs per image") for line in lines)
+
+
+def test_summary_json(capsys) -> None:
+    code, out, _ = run(capsys, "summary", "--json", CARD)
+    assert code == 0
+    data = json.loads(out)
+    assert data["valid"] is True
+    assert data["total"]["params"] == data["inference"]["params"] == 163_696
+    assert data["total"]["macs"] == data["inference"]["macs"] == 128_049_152
+    assert sum(n["params"] for n in data["nodes"]) == 163_696
+    assert sum(n["macs"] for n in data["nodes"]) == 128_049_152
+    by_name = {n["name"]: n for n in data["nodes"]}
+    assert by_name["concat"]["output_shape"] == [256, 28, 28]
+    assert by_name["b3_5x5"]["receptive_field"] == [5, 5]
+    assert data["groups"] == [{"name": "inception module", "params": 163_696, "macs": 128_049_152}]
+
+
+def test_summary_json_of_a_design_with_errors(capsys) -> None:
+    code, out, _ = run(capsys, "summary", "--json", MISMATCH)
+    assert code == 1
+    data = json.loads(out)
+    assert data["valid"] is False
+    by_name = {n["name"]: n for n in data["nodes"]}
+    assert by_name["concat"]["output_shape"] is None and by_name["concat"]["params"] is None
+    assert by_name["b1"]["output_shape"] == [64, 26, 26]
+    (err,) = [d for d in data["diagnostics"] if d["severity"] == "error"]
+    assert err["fix"]["changes"] == [[by_name["b1"]["id"], "padding", "same"]]
+
+
+def test_summary_table_of_a_design_with_errors(capsys) -> None:
+    code, out, err = run(capsys, "summary", MISMATCH)
+    assert code == 1
+    assert "concat" in out and "?" in out
+    assert "has errors" in err
+
+
+# --------------------------------------------------------------------------- as a program
+def test_python_m_designer_validate() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "designer", "validate", MISMATCH], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "    fix: Set padding of 'b1' to 'same'" in done.stdout
