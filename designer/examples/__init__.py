@@ -1,0 +1,107 @@
+"""The shipped example designs, built in Python and stored as JSON in resources/examples/.
+
+``python -m designer.examples`` rewrites the JSON files; a test checks that the files
+on disk equal what these builders produce, so the two never drift apart.
+
+Each builder lives in its own module: :mod:`.modules` (single Inception modules),
+:mod:`.googlenet`, :mod:`.inception_v3`, :mod:`.inception_resnet`, :mod:`.xception`.
+``EXAMPLE_INFO`` gives the one-line description the Examples menu shows.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ..graph.document import GraphDocument
+from .googlenet import googlenet
+from .inception_resnet import inception_resnet_v2
+from .inception_v3 import inception_v3
+from .modules import card_module, inception_resnet_a_module, inception_v3_module
+from .xception import xception
+
+__all__ = [
+    "DEFAULT_EXAMPLE",
+    "EXAMPLES",
+    "EXAMPLES_DIR",
+    "EXAMPLE_INFO",
+    "build",
+    "example_path",
+    "main",
+    "render",
+]
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "examples"
+DEFAULT_EXAMPLE = "inception_module"
+
+#: Menu order: the card's module first, then the module variants, then whole networks.
+EXAMPLES: dict[str, Callable[[], GraphDocument]] = {
+    "inception_module": lambda: card_module(False),
+    "inception_module_mismatch": lambda: card_module(True),
+    "inception_v3_module_a": lambda: inception_v3_module("a"),
+    "inception_v3_module_c": lambda: inception_v3_module("c"),
+    "inception_v3_module_e": lambda: inception_v3_module("e"),
+    "inception_resnet_a": inception_resnet_a_module,
+    "googlenet": googlenet,
+    "inception_v3": inception_v3,
+    "inception_resnet": inception_resnet_v2,
+    "xception": xception,
+}
+
+#: One line per example for menus and tooltips (the documents carry the long description).
+EXAMPLE_INFO: dict[str, str] = {
+    "inception_module": "The Inception module (GoogLeNet 3a) on 192 x 28 x 28: four branches, 1x1 bottlenecks",
+    "inception_module_mismatch": "The same module with a 'valid' 3x3 branch: the concat rejects it (try Fix)",
+    "inception_v3_module_a": "Inception v3 module A (figure 5): the 5x5 factorized into two 3x3 (Mixed_5d)",
+    "inception_v3_module_c": "Inception v3 module C (figure 6): 7x7 factorized into 1x7 and 7x1 (Mixed_6b)",
+    "inception_v3_module_e": "Inception v3 module E (figure 7): expanded filter bank, 1x3 | 3x1 (Mixed_7b)",
+    "inception_resnet_a": "Inception-ResNet-v2 block35: branches, 1x1 up-projection, residual sum x 0.17",
+    "googlenet": "GoogLeNet (Inception v1, paper Table 1) with two aux heads: 7.0M params, 1.58G MACs",
+    "inception_v3": "Inception v3 (torchvision layout, 299 x 299) with its aux head: 23.8M params, 5.71G MACs",
+    "inception_resnet": "Inception-ResNet-v2 (Keras layout, 299 x 299): 40 residual blocks, 55.8M params",
+    "xception": "Xception (Keras layout, 299 x 299): separable convs with residual shortcuts, 22.9M params",
+}
+
+
+def example_path(name: str) -> Path:
+    return EXAMPLES_DIR / f"{name}.json"
+
+
+def build(name: str) -> GraphDocument:
+    return EXAMPLES[name]()
+
+
+def _stable(doc: GraphDocument, name: str) -> GraphDocument:
+    """Give ids that do not change between runs, so regenerated files diff cleanly."""
+    import hashlib
+
+    def sid(kind: str, key: str) -> str:
+        return hashlib.sha1(f"{name}/{kind}/{key}".encode()).hexdigest()[:32]
+
+    data = doc.to_dict()
+    ids = {n["id"]: sid("node", n["name"]) for n in data["nodes"]}
+    if len(set(ids.values())) != len(ids):
+        raise ValueError(f"example {name!r} has duplicate node names; stable ids need unique names")
+    for n in data["nodes"]:
+        n["id"] = ids[n["id"]]
+    for i, e in enumerate(data["edges"]):
+        e["id"], e["src"], e["dst"] = sid("edge", str(i)), ids[e["src"]], ids[e["dst"]]
+    for g in data["groups"]:
+        g["id"], g["nodes"] = sid("group", g["name"]), [ids[n] for n in g["nodes"]]
+    return GraphDocument.from_dict(data)
+
+
+def render(name: str) -> str:
+    from ..io.project import dumps
+
+    return dumps(_stable(build(name), name))
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = (argv if argv is not None else sys.argv[1:]) or list(EXAMPLES)
+    for name in names:
+        path = example_path(name)
+        path.write_text(render(name), encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
