@@ -80,3 +80,23 @@ def googlenet(
                 **({"bias": False, "batch_norm": True, "bn_eps": 1e-3} if bn else {}),
             )
     return b.done(layout=False)
+
+
+def mixed_design() -> GraphDocument:
+    """Several conv flavours (generic BasicConv2d), uneven 'same' padding, separable conv, add with scale."""
+    b = Builder("mixed")
+    x = b.input(channels=4, height=15, width=15)
+    a = b.conv(x, "a", out_channels=8, kernel_size=3, stride=2, padding="same", batch_norm=True, activation="gelu")
+    c = b.conv(x, "c", out_channels=8, kernel_size=[1, 3], stride=2, padding="same", activation="silu")
+    s = b.node("separable_conv", x, "s", out_channels=8, kernel_size=3, stride=2, batch_norm=True, activation="relu")
+    p = b.pool(x, "p", mode="max", kernel_size=2, stride=2, padding="same")
+    p = b.conv(p, "p_proj", out_channels=8, kernel_size=1, activation="none")
+    y = b.node("add", [a, c, s, p], "sum", scale=0.2, activation="relu6")
+    y = b.node("lrn", y, "lrn", size=3)
+    y = b.node("batch_norm", y, "bn")
+    y = b.node("global_avg_pool", y, "gap")
+    y = b.node("linear", y, "fc", out_features=6)
+    y = b.node("batch_norm", y, "bn1d")
+    y = b.node("activation", y, "act", kind="gelu")
+    b.output(y, num_classes=3, dropout=0.3)
+    return b.done(layout=False)

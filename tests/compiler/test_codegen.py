@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from compiler_designs import card_module, googlenet
+from compiler_designs import card_module, googlenet, mixed_design
 from compiler_helpers import load_source, model_class
 
 from designer.compiler.build import DesignOutputs, compile_model
@@ -112,7 +112,7 @@ def test_identical_blocks_share_a_class():
 @pytest.mark.skipif(not RUFF.exists() and not shutil.which("ruff"), reason="ruff not installed")
 def test_generated_code_is_ruff_clean(tmp_path):
     ruff = str(RUFF) if RUFF.exists() else "ruff"
-    for i, doc in enumerate([card_module(), googlenet(), googlenet(bn=True, aux=False), _mixed_design()]):
+    for i, doc in enumerate([card_module(), googlenet(), googlenet(bn=True, aux=False), mixed_design()]):
         path = tmp_path / f"m{i}.py"
         path.write_text(generate(doc))
         proc = subprocess.run(
@@ -123,28 +123,8 @@ def test_generated_code_is_ruff_clean(tmp_path):
         assert proc.returncode == 0, proc.stdout + path.read_text()
 
 
-def _mixed_design():
-    """Several conv flavours (generic BasicConv2d), uneven 'same' padding, separable conv, add with scale."""
-    b = Builder("mixed")
-    x = b.input(channels=4, height=15, width=15)
-    a = b.conv(x, "a", out_channels=8, kernel_size=3, stride=2, padding="same", batch_norm=True, activation="gelu")
-    c = b.conv(x, "c", out_channels=8, kernel_size=[1, 3], stride=2, padding="same", activation="silu")
-    s = b.node("separable_conv", x, "s", out_channels=8, kernel_size=3, stride=2, batch_norm=True, activation="relu")
-    p = b.pool(x, "p", mode="max", kernel_size=2, stride=2, padding="same")
-    p = b.conv(p, "p_proj", out_channels=8, kernel_size=1, activation="none")
-    y = b.node("add", [a, c, s, p], "sum", scale=0.2, activation="relu6")
-    y = b.node("lrn", y, "lrn", size=3)
-    y = b.node("batch_norm", y, "bn")
-    y = b.node("global_avg_pool", y, "gap")
-    y = b.node("linear", y, "fc", out_features=6)
-    y = b.node("batch_norm", y, "bn1d")
-    y = b.node("activation", y, "act", kind="gelu")
-    b.output(y, num_classes=3, dropout=0.3)
-    return b.done(layout=False)
-
-
 def test_mixed_design_matches_compiled():
-    model, gen, x, src = _roundtrip(_mixed_design(), batch=3)
+    model, gen, x, src = _roundtrip(mixed_design(), batch=3)
     _assert_same(model, gen, x)
     assert "def make_activation" in src
     assert "nn.ConstantPad2d" in src or "nn.ZeroPad2d" in src
