@@ -297,3 +297,30 @@ def test_layout_flows_down_and_blocks_do_not_interleave(name):
             bottom = max(n.pos[1] for n in members) + NODE_H + FRAME_MARGIN
             if head.pos[1] < bottom and head.pos[1] + NODE_H > top:
                 assert head.pos[0] >= max(n.pos[0] for n in members) + NODE_W + FRAME_MARGIN, (head.name, g.name)
+
+
+def _assert_no_overlap(pos: dict[str, tuple[float, float]]) -> None:
+    for (ax, ay), (bx, by) in combinations(pos.values(), 2):
+        assert abs(ax - bx) >= NODE_W or abs(ay - by) >= NODE_H
+
+
+def test_layout_copes_with_cycles_dead_ends_and_aux_chains():
+    from designer.graph.builder import Builder
+
+    b = Builder("odd")
+    x = b.input(channels=8, height=16, width=16)
+    other = b.input("input_2", channels=8, height=16, width=16)
+    a = b.conv(x, "a", out_channels=8, kernel_size=3)
+    c = b.conv(a, "c", out_channels=8, kernel_size=3)
+    b.doc.connect(c, a)  # a cycle: validation reports it, the layout must still place everything
+    b.conv(a, "dead_end", out_channels=4, kernel_size=1)
+    side = b.pool(c, "aux_pool", mode="avg", kernel_size=5, stride=3, padding=0)
+    b.node("aux_head", side, "aux", conv_channels=8, hidden=0, num_classes=3)
+    b.concat([c, other], "cat")
+    b.output(c, num_classes=3)
+    doc = b.done()
+    pos = auto_layout(doc)
+    assert set(pos) == set(doc.nodes)
+    _assert_no_overlap(pos)
+    assert pos[doc.find("aux").id][1] > pos[doc.find("aux_pool").id][1]
+    assert auto_layout(Builder("empty").done()) == {}
