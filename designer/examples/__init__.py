@@ -99,9 +99,15 @@ def render(name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Rewrite the named example files (all by default); files that are up to date are left alone."""
+    from ..io.project import atomic_write_text
+
     names = (argv if argv is not None else sys.argv[1:]) or list(EXAMPLES)
     for name in names:
-        path = example_path(name)
-        path.write_text(render(name), encoding="utf-8")
+        path, text = example_path(name), render(name)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            print(f"up to date {path}")
+            continue
+        atomic_write_text(path, text)  # readers (tests running meanwhile) never see half a file
         print(f"wrote {path}")
     return 0
