@@ -34,8 +34,8 @@ class AddGraphCommand(QUndoCommand):
     """Add nodes (with their edges and groups) given as plain data with final ids: a palette
     drop is one node; a paste or duplicate is a sub-graph."""
 
-    def __init__(self, doc: GraphDocument, data: dict[str, Any], text: str, parent: QUndoCommand | None = None):
-        super().__init__(parent)
+    def __init__(self, doc: GraphDocument, data: dict[str, Any], text: str):
+        super().__init__()
         self.doc = doc
         self.data = copy.deepcopy(data)
         self.node_ids = [n["id"] for n in self.data["nodes"]]
@@ -59,8 +59,8 @@ class AddGraphCommand(QUndoCommand):
 class RemoveCommand(QUndoCommand):
     """Delete nodes (with every edge touching them) and edges."""
 
-    def __init__(self, doc: GraphDocument, node_ids: list[str], edge_ids: list[str] = (), parent=None):
-        super().__init__(parent)
+    def __init__(self, doc: GraphDocument, node_ids: list[str], edge_ids: list[str] = ()):
+        super().__init__()
         self.doc = doc
         self.node_ids = [n for n in node_ids if n in doc.nodes]
         self.edge_ids = [e for e in edge_ids if e in doc.edges]
@@ -131,9 +131,8 @@ class ConnectCommand(QUndoCommand):
         src_port: str,
         dst_port: str,
         edge_id: str,
-        parent: QUndoCommand | None = None,
     ):
-        super().__init__(parent)
+        super().__init__()
         self.doc, self.edge = doc, {"id": edge_id, "src": src, "dst": dst, "src_port": src_port, "dst_port": dst_port}
         self.setText(f"Connect {doc.nodes[src].name} → {doc.nodes[dst].name}")
 
@@ -145,17 +144,37 @@ class ConnectCommand(QUndoCommand):
         self.doc.disconnect(self.edge["id"])
 
 
+class MacroCommand(QUndoCommand):
+    """Several commands as one undo step.
+
+    The steps are kept in a Python list rather than as Qt child commands: PySide does not
+    keep the Python side of a child command alive, so Qt would call into a freed object.
+    """
+
+    def __init__(self, text: str, steps: list[QUndoCommand]):
+        super().__init__()
+        self.steps = list(steps)
+        self.setText(text)
+
+    def redo(self) -> None:
+        for step in self.steps:
+            step.redo()
+
+    def undo(self) -> None:
+        for step in reversed(self.steps):
+            step.undo()
+
+
 def connect_command(doc: GraphDocument, src: str, dst: str, src_port: str, dst_port: str, edge_id: str) -> QUndoCommand:
     """Connect; into an occupied single-input port the old edge is replaced in the same step."""
     port = next(p for p in doc.nodes[dst].type.inputs if p.name == dst_port)
     old = [] if port.multi else [e.id for e in doc.in_edges(dst, dst_port)]
     if not old:
         return ConnectCommand(doc, src, dst, src_port, dst_port, edge_id)
-    macro = QUndoCommand()
-    macro.setText(f"Reconnect {doc.nodes[dst].name} to {doc.nodes[src].name}")
-    RemoveCommand(doc, [], old, macro)
-    ConnectCommand(doc, src, dst, src_port, dst_port, edge_id, macro)
-    return macro
+    return MacroCommand(
+        f"Reconnect {doc.nodes[dst].name} to {doc.nodes[src].name}",
+        [RemoveCommand(doc, [], old), ConnectCommand(doc, src, dst, src_port, dst_port, edge_id)],
+    )
 
 
 class SetParamCommand(QUndoCommand):

@@ -12,7 +12,7 @@ from ..graph import registry
 from ..graph.document import new_id
 from ..graph.layout import NODE_H, NODE_W
 from . import clipboard
-from .commands import AddGraphCommand, ConnectCommand, MoveCommand, RemoveCommand, layout_command
+from .commands import AddGraphCommand, ConnectCommand, MacroCommand, MoveCommand, RemoveCommand, layout_command
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -55,11 +55,11 @@ def add_node(window: MainWindow, type_id: str, scene_pos: QPointF | None = None,
     if after is None:
         window.session.push(AddGraphCommand(doc, data, f"Add {ntype.display_name}"))
     else:
-        macro = QUndoCommand()
-        macro.setText(f"Add {ntype.display_name} after {doc.nodes[after].name}")
-        AddGraphCommand(doc, data, "", macro)
-        _LateConnect(doc, after, nid, doc.nodes[after].type.outputs[0].name, ntype.inputs[0].name, macro)
-        window.session.push(macro)
+        steps = [
+            AddGraphCommand(doc, data, ""),
+            _LateConnect(doc, after, nid, doc.nodes[after].type.outputs[0].name, ntype.inputs[0].name),
+        ]
+        window.session.push(MacroCommand(f"Add {ntype.display_name} after {doc.nodes[after].name}", steps))
     window.scene.select_nodes([nid])
     return nid
 
@@ -67,8 +67,8 @@ def add_node(window: MainWindow, type_id: str, scene_pos: QPointF | None = None,
 class _LateConnect(QUndoCommand):
     """A connect step inside a macro whose destination node is created by an earlier step."""
 
-    def __init__(self, doc, src: str, dst: str, src_port: str, dst_port: str, parent: QUndoCommand):
-        super().__init__(parent)
+    def __init__(self, doc, src: str, dst: str, src_port: str, dst_port: str):
+        super().__init__()
         self.args = (doc, src, dst, src_port, dst_port, new_id())
         self.inner: QUndoCommand | None = None
 

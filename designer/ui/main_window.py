@@ -155,7 +155,7 @@ class MainWindow(QMainWindow):
         self._on_session_report_changed(session.report)
         self._update_title()
         (self.problems_dock if session.report.errors else self.summary_dock).raise_()
-        QTimer.singleShot(0, self.view.fit)
+        QTimer.singleShot(0, self.view, self.view.fit)
         self.document_replaced.emit()
 
     # --------------------------------------------------------------- editing

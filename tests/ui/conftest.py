@@ -1,0 +1,45 @@
+"""UI test set-up: settings and autosaves in a temporary folder, no modal dialogs."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    monkeypatch.setenv("INCEPTION_DESIGNER_HOME", str(tmp_path / "home"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    from designer.ui import files
+
+    errors: list[tuple[str, str]] = []
+    monkeypatch.setattr(files, "show_error", lambda parent, title, message: errors.append((title, message)))
+    monkeypatch.setattr(files, "ask_unsaved", lambda parent, name: "discard")
+    return errors
+
+
+@pytest.fixture
+def errors(_isolated):
+    return _isolated
+
+
+@pytest.fixture
+def make_window(qtbot):
+    from designer.ui.main_window import MainWindow
+
+    def make(doc=None, path=None, theme="dark"):
+        window = MainWindow(doc, path, theme_mode=theme)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
