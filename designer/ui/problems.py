@@ -73,12 +73,12 @@ class ProblemsDock(QDockWidget):
             Severity.WARNING: self.theme.warning,
             Severity.INFO: self.theme.info,
         }
-        for d in ordered:
+        for i, d in enumerate(ordered):
             item = QTreeWidgetItem([d.message, names.get(d.node_id or "", ""), ""])
             item.setIcon(
                 0, icons.icon(d.severity if d.severity in colors else "info", colors.get(d.severity, self.theme.info))
             )
-            item.setData(0, DIAG_ROLE, d)
+            item.setData(0, DIAG_ROLE, i)  # an index: Python objects in QVariants leak refs
             item.setToolTip(0, d.message + (f"\n\nFix: {d.fix.label}" if d.fix else ""))
             self.tree.addTopLevelItem(item)
             if d.fix is not None:
@@ -110,7 +110,7 @@ class ProblemsDock(QDockWidget):
         return self.tree.findChildren(QPushButton, "fixButton")
 
     def _on_tree_item_clicked(self, item: QTreeWidgetItem, column: int) -> None:
-        d: Diagnostic = item.data(0, DIAG_ROLE)
+        d = self.diagnostics[item.data(0, DIAG_ROLE)]
         target = d.node_id or d.cause_id
         if target:
             self.node_requested.emit(target)

@@ -12,7 +12,7 @@ def render(
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import tempfile
 
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QEvent, QSettings
     from PySide6.QtWidgets import QApplication
 
     from .app import make_app
@@ -49,5 +49,7 @@ def render(
     ok = window.grab().save(str(out))
     window.session.undo_stack.setClean()
     window.close()
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     QApplication.processEvents()
     return 0 if ok else 2
