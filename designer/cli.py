@@ -203,10 +203,30 @@ def cmd_app(argv: list[str]) -> int:
     return run_app(argv)
 
 
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    """Render the main window with a design offscreen and save it as a PNG."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"error: --size must look like 1600x1000, got {args.size!r}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    _load(args.file)  # a clear message for unreadable files, before Qt starts
+    from .ui.screenshot import render
+
+    code = render(args.file, args.output, args.theme, (w, h), args.select)
+    if code == 0:
+        print(f"wrote {args.output}")
+    return code
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "validate": (cmd_validate, "check a design and print each problem as 'node: message'"),
     "summary": (cmd_summary, "table of output shape, parameters and MACs per node, and totals"),
     "export": (cmd_export, "write PyTorch code plus its weights (.pt), or an ONNX file"),
+    "screenshot": (cmd_screenshot, "render the app window with a design to a PNG (offscreen)"),
 }
 
 
@@ -229,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("python", "onnx"), default="python")
     p.add_argument("-o", "--output", help="output path (python: FILE.py, weights next to it as FILE.pt)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    p = sub.add_parser("screenshot", help=COMMANDS["screenshot"][1])
+    p.add_argument("file")
+    p.add_argument("-o", "--output", required=True, help="PNG to write")
+    p.add_argument("--theme", choices=("dark", "light"), default="dark")
+    p.add_argument("--size", default="1600x1000", help="window size WxH (default 1600x1000)")
+    p.add_argument("--select", help="name of the node to select (default: a node with a problem, else the heaviest)")
     return parser
 
 
