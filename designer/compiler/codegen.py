@@ -15,6 +15,7 @@ to run on every edit.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 
@@ -48,6 +49,14 @@ def shape_text(shape: Shape) -> str:
 def _safe_text(text: str) -> str:
     """Text for a comment or docstring: printable ASCII without quotes or backslashes."""
     return re.sub(r"[^A-Za-z0-9 _\-.,:;()+/=<>]", "?", text)[:80]
+
+
+def _shared_name(names: list[str]) -> str:
+    """``[block35_1, block35_2, ...] -> block35``; a single name stays as it is."""
+    if len(names) == 1:
+        return names[0]
+    prefix = os.path.commonprefix(names).rstrip("0123456789").rstrip(" _-.:/")
+    return prefix or names[0]
 
 
 def _class_name(text: str, fallback: str) -> str:
@@ -289,13 +298,15 @@ def generate_plan(plan: Plan) -> str:
     class_src: list[str] = []
     for text, users in bodies.items():
         first = plan.blocks[users[0]]
-        name = _class_name(first.name, "Block")
+        name = _class_name(_shared_name([plan.blocks[b].name for b in users]), "Block")
         name = classes.add(name if name not in classes else f"{name}Block", "Block")
         for b in users:
             block_cls[b] = name
         ins = ", ".join(shape_text(nodes[s].out_shape) for s in first.inputs)
         outs = ", ".join(shape_text(nodes[s].out_shape) for s in first.outputs)
-        who = ", ".join(plan.blocks[b].ident for b in users[:6]) + (", ..." if len(users) > 6 else "")
+        who = ", ".join(plan.blocks[b].ident for b in users)
+        if len(users) > 2:
+            who = f"{plan.blocks[users[0]].ident} ... {plan.blocks[users[-1]].ident} ({len(users)} blocks)"
         class_src.append(f'class {name}(nn.Module):\n{_INDENT}"""{who}: {ins} -> {outs}."""\n\n{text}')
 
     # The model.

@@ -254,7 +254,8 @@ def _assemble(
 
     def add_node(nid: str, b: int | None, space: Namespace) -> None:
         node = doc.nodes[nid]
-        ident = space.add(node.name, node.type.name_stem or "node")
+        name = node.name if b is None else _strip_prefix(node.name, plan.blocks[b].name)
+        ident = space.add(name, node.type.name_stem or "node")
         steps = tuple(rep.steps.get(nid, ()))
         path = "" if nid == input_id else (f"{plan.blocks[b].ident}.{ident}" if b is not None else ident)
         plan.nodes.append(
@@ -312,3 +313,17 @@ def _assemble(
     plan.output_index = slot[rep.output_id]  # type: ignore[index]
     plan.aux_indices = [slot[h] for h in aux_heads]
     return plan
+
+
+def _strip_prefix(name: str, group: str) -> str:
+    """``block35_1_b0`` in group ``block35_1`` -> ``b0``: names inside a block need no block prefix.
+
+    (Then blocks built alike get the same member names, and one class in the generated code.)
+    """
+    if len(name) > len(group) and name.lower().startswith(group.lower()):
+        rest = name[len(group) :]
+        if rest[0] in " _-.:/":
+            rest = rest.lstrip(" _-.:/")
+            if rest:
+                return rest
+    return name
