@@ -33,6 +33,7 @@ class EdgeItem(QGraphicsItem):
         self._hit = QPainterPath()
         self._label_rect = QRectF()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(0)
         self.setAcceptHoverEvents(True)
         self.update_path()

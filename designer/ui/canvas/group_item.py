@@ -19,6 +19,7 @@ class GroupItem(QGraphicsItem):
         self.color = ""
         self.frame = QRectF()
         self.setZValue(-10)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._font = QFont()
         self._font.setPointSizeF(9)
         self._font.setWeight(QFont.Weight.DemiBold)

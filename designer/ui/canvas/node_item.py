@@ -179,7 +179,9 @@ class NodeItem(QGraphicsItem):
                 r.adjusted(10, 4, -10, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.name
             )
             return
-        icons.render(painter, icons.category_icon_name(self.category), accent.name(), QRectF(10, 9, 15, 15))
+        painter.drawPixmap(
+            QRectF(10, 9, 15, 15), icons.pixmap(icons.category_icon_name(self.category), accent.name(), 15), QRectF()
+        )
         fm_small = QFontMetricsF(_Fonts.small)
         type_w = min(fm_small.horizontalAdvance(self.type_name), r.width() * 0.42)
         painter.setFont(_Fonts.small)
