@@ -85,7 +85,7 @@ def test_build_the_card_module_from_the_palette_then_undo_and_redo(window, qtbot
     assert costs.total.params == 163_696
     assert costs.inference.macs == 128_049_152
     # The canvas shows what the model says.
-    assert window.scene.nodes[ids["concat"]].shape == "256 × 28 × 28"
+    assert window.scene.nodes[ids["concat"]].out_shape == "256 × 28 × 28"
     edge = window.document.in_edges(ids["concat"])[1]
     assert window.scene.edges[edge.id].label == "128 × 28 × 28"
     assert window.scene.nodes[ids["b3"]].summary.startswith("5x5 conv")
@@ -242,3 +242,26 @@ def test_zoom_fit_and_pan(window, qtbot):
     before = view.mapToScene(QPoint(10, 10))
     view.pan(40, 0)
     assert view.mapToScene(QPoint(10, 10)).x() < before.x()
+
+
+def test_dragging_a_connection_highlights_compatible_ports_and_connects(window):
+    doc = open_example(window, "inception_module")
+    scene = window.scene
+    b1, concat, inp = doc.find("b1_1x1").id, doc.find("concat").id, doc.find("input").id
+    new = window.add_node("conv", QPointF(800, 0))
+    origin = scene.nodes[new].outputs["out"]
+    scene.begin_connection(origin, origin.scenePos())
+    assert scene.nodes[concat].inputs["in"].state == "compatible"
+    assert scene.nodes[b1].inputs["in"].state == "compatible"
+    assert scene.nodes[new].inputs["in"].state == ""  # no self-loop
+    target = scene.nodes[concat].inputs["in"]
+    scene.update_connection(target.scenePos())
+    assert target.state == "target"
+    scene.end_connection(target.scenePos())
+    assert [e.src for e in doc.in_edges(concat)][-1] == new  # appended as the 5th input
+    assert all(p.state == "" for item in scene.nodes.values() for p in item.inputs.values())
+    # From b1's output, upstream ports would close a cycle: not offered.
+    scene.begin_connection(scene.nodes[concat].outputs["out"], QPointF(0, 0))
+    assert scene.nodes[b1].inputs["in"].state == ""
+    scene.end_connection(QPointF(-5000, -5000))  # dropped on nothing: no edge
+    assert len(doc.in_edges(inp)) == 0

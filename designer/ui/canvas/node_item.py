@@ -53,7 +53,7 @@ class NodeItem(QGraphicsItem):
         self.type_name = type_.display_name
         self.name = ""
         self.summary = ""
-        self.shape = ""
+        self.out_shape = ""
         self.severity = ""
         self.problem = ""
         self.short = ""
@@ -96,15 +96,15 @@ class NodeItem(QGraphicsItem):
 
     def set_status(self, shape: str, severity: str, problem: str, short: str = "") -> bool:
         """Show a new shape/diagnostic; returns whether anything changed (and was redrawn)."""
-        if (shape, severity, problem, short) == (self.shape, self.severity, self.problem, self.short):
+        if (shape, severity, problem, short) == (self.out_shape, self.severity, self.problem, self.short):
             return False
-        self.shape, self.severity, self.problem, self.short = shape, severity, problem, short
+        self.out_shape, self.severity, self.problem, self.short = shape, severity, problem, short
         self._refresh_tooltip()
         self.update()
         return True
 
     def _refresh_tooltip(self) -> None:
-        tip = f"<b>{self.name}</b> · {self.type_name}<br>{self.summary}<br>output {self.shape}"
+        tip = f"<b>{self.name}</b> · {self.type_name}<br>{self.summary}<br>output {self.out_shape}"
         if self.problem:
             tip += f"<hr>{self.problem}"
         self.setToolTip(tip)
@@ -116,7 +116,7 @@ class NodeItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self.rect.adjusted(-6, -10, 10, 6)
 
-    def shape_path(self) -> QPainterPath:
+    def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRoundedRect(self.rect, RADIUS, RADIUS)
         return path
@@ -163,7 +163,7 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(r, RADIUS, RADIUS)
         # header band with the category's colour along the top
         painter.save()
-        painter.setClipPath(self.shape_path())
+        painter.setClipPath(self.shape())
         painter.setBrush(QColor(theme.node_header))
         painter.drawRect(QRectF(r.left(), r.top(), r.width(), HEADER_H))
         painter.setBrush(accent)
@@ -211,10 +211,10 @@ class NodeItem(QGraphicsItem):
         painter.setFont(_Fonts.shape)
         if self.severity == "error":
             painter.setPen(QColor(theme.error))
-            text = ("→ " + self.shape) if self.shape != "?" else "● " + (self.short or "error")
+            text = ("→ " + self.out_shape) if self.out_shape != "?" else "● " + (self.short or "error")
         else:
             painter.setPen(QColor(theme.text))
-            text = "→ " + self.shape
+            text = "→ " + self.out_shape
         fm_shape = QFontMetricsF(_Fonts.shape)
         painter.drawText(
             QRectF(12, r.bottom() - 30, r.width() - 24, 20),
