@@ -10,9 +10,12 @@ field is the size, in input pixels, of the window one output element sees.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .document import GraphDocument
+from .registry import Step
 from .validate import Report, validate
 
 __all__ = ["NodeCost", "Totals", "CostReport", "compute_costs", "fmt_count"]
@@ -65,50 +68,92 @@ class CostReport:
         return self.nodes[node_id].macs / macs if macs else 0.0
 
 
+#: Per-node figures by the (immutable, shared) steps tuple of a validation report; the tuple is
+#: kept in the entry, so its ``id`` cannot be reused while the entry lives.
+_FIGURES: dict[int, tuple[tuple[Step, ...], tuple[int, int, int, int, int, int, int], dict[Any, NodeCost]]] = {}
+_FIGURES_SIZE = 16_384
+
+
+def _figures(steps: Sequence[Step]) -> tuple[tuple[int, int, int, int, int, int, int], dict[Any, NodeCost]]:
+    """``(params, macs, activations, rf_h, rf_w, stride_h, stride_w)`` of a node's layers.
+
+    ``rf_*`` is how much the node widens the receptive field in units of its input's jump,
+    ``stride_*`` how much it multiplies the jump: an input with receptive field ``r`` and
+    jump ``j`` gives ``r + j * rf`` and ``j * stride``. The dict holds the node's finished
+    :class:`NodeCost` by input receptive field, so identical nodes share one object.
+    """
+    entry = _FIGURES.get(id(steps))
+    if entry is not None and entry[0] is steps:
+        return entry[1], entry[2]
+    params = macs = acts = 0
+    ah = aw = 0
+    sh = sw = 1
+    for step in steps:
+        layer = step.layer
+        params += layer.params()
+        macs += layer.macs(step.in_shape, step.out_shape)
+        n = 1
+        for d in step.out_shape:
+            n *= d
+        acts += n
+        kh, kw, lh, lw = layer.rf(step.in_shape)
+        ah, aw = ah + (kh - 1) * sh, aw + (kw - 1) * sw
+        sh, sw = sh * lh, sw * lw
+    figures = (params, macs, acts, ah, aw, sh, sw)
+    done: dict[Any, NodeCost] = {}
+    if isinstance(steps, tuple):
+        if len(_FIGURES) >= _FIGURES_SIZE:
+            _FIGURES.clear()
+        _FIGURES[id(steps)] = (steps, figures, done)
+    return figures, done
+
+
 def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostReport:
     """Costs of every node whose shape is known (run :func:`validate` first, or let this do it)."""
     rep = report if report is not None and report.revision == doc.revision else validate(doc)
     out = CostReport()
+    nodes = out.nodes
     rfs: dict[str, tuple[int, int, int, int]] = {}
+    preds = doc.graph._pred  # networkx's predecessor dicts, read only (faster than its views)
+    counted = rep.model or None  # dead ends are not part of the model
+    main = rep.main
+    tp = tm = ta = ip = im = ia = 0
     for nid in rep.order:
-        if nid not in rep.steps:
+        steps = rep.steps.get(nid)
+        if steps is None:
             continue
-        ins = [rfs[e.src] for e in doc.in_edges(nid) if e.src in rfs]
-        rh, rw, jh, jw = (
-            (max(r[0] for r in ins), max(r[1] for r in ins), max(r[2] for r in ins), max(r[3] for r in ins))
-            if ins
-            else (1, 1, 1, 1)
-        )
-        params = macs = acts = 0
-        for step in rep.steps[nid]:
-            layer = step.layer
-            params += layer.params()
-            macs += layer.macs(step.in_shape, step.out_shape)
-            n = 1
-            for d in step.out_shape:
-                n *= d
-            acts += n
-            kh, kw, sh, sw = layer.rf(step.in_shape)
-            rh, rw = rh + (kh - 1) * jh, rw + (kw - 1) * jw
-            jh, jw = jh * sh, jw * sw
-        if not rep.steps[nid]:  # merges and inputs: their output is one tensor
-            shape = rep.shapes[nid]
-            n = 1
-            for d in shape or ():
-                n *= d
-            acts = n
-        rfs[nid] = (rh, rw, jh, jw)
-        cost = NodeCost(params, macs, acts, (rh, rw), (jh, jw))
-        out.nodes[nid] = cost
-        if not rep.model or nid in rep.model:  # dead ends are not part of the model
-            out.total.add(cost)
-        if nid in rep.main:
-            out.inference.add(cost)
+        ins = [rfs[src] for src in preds[nid] if src in rfs]  # the widest input decides
+        if len(ins) == 1:
+            rh, rw, jh, jw = ins[0]
+        elif ins:
+            rh, rw = max(r[0] for r in ins), max(r[1] for r in ins)
+            jh, jw = max(r[2] for r in ins), max(r[3] for r in ins)
+        else:
+            rh = rw = jh = jw = 1
+        (params, macs, acts, ah, aw, sh, sw), done = _figures(steps)
+        if not steps:  # merges and inputs: their output is one tensor
+            acts = 1
+            for d in rep.shapes[nid] or ():
+                acts *= d
+        rh, rw, jh, jw = rh + ah * jh, rw + aw * jw, jh * sh, jw * sw
+        rf = rfs[nid] = (rh, rw, jh, jw)
+        cost = done.get(rf) if steps else None
+        if cost is None:
+            cost = NodeCost(params, macs, acts, (rh, rw), (jh, jw))
+            if steps:
+                done[rf] = cost
+        nodes[nid] = cost
+        if counted is None or nid in counted:
+            tp, tm, ta = tp + params, tm + macs, ta + acts
+        if nid in main:
+            ip, im, ia = ip + params, im + macs, ia + acts
+    out.total = Totals(tp, tm, ta)
+    out.inference = Totals(ip, im, ia)
     for gid, group in doc.groups.items():
         t = Totals()
         for nid in group.node_ids:
-            if nid in out.nodes:
-                t.add(out.nodes[nid])
+            if nid in nodes:
+                t.add(nodes[nid])
         out.groups[gid] = t
     return out
 

@@ -232,6 +232,9 @@ def register(cls: type[NodeType]) -> type[NodeType]:
 
 def get(type_id: str) -> NodeType:
     """The node type for an id or a legacy id; raises :class:`UnknownNodeType`."""
+    found = _REGISTRY.get(type_id)  # fast path: every Node.type goes through here
+    if found is not None:
+        return found
     _ensure_loaded()
     try:
         return _REGISTRY[_ALIASES.get(type_id, type_id)]

@@ -30,7 +30,8 @@ class Report:
     order: list[str] = field(default_factory=list)
     shapes: dict[str, Shape | None] = field(default_factory=dict)
     in_shapes: dict[str, list[Shape]] = field(default_factory=dict)
-    steps: dict[str, list[Step]] = field(default_factory=dict)
+    #: Each node's layers; tuples shared between identical nodes and revisions (never mutate them).
+    steps: dict[str, tuple[Step, ...]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: Nodes that feed the main output (the inference graph).
     main: set[str] = field(default_factory=set)
@@ -64,19 +65,64 @@ def _label(node: Node) -> str:
     return repr(node.name)
 
 
+#: Inference results by (node type, parameters, input shapes). ``infer`` is a pure function,
+#: so after an edit only the nodes whose parameters or input shapes changed are inferred again.
+_INFER_CACHE: dict[tuple[Any, ...], tuple[Shape, tuple[Step, ...]]] = {}
+_INFER_CACHE_SIZE = 16_384
+
+
+def _infer(ntype: Any, params: dict[str, Any], ins: list[Shape]) -> tuple[Shape, tuple[Step, ...]]:
+    key: tuple[Any, ...] = (ntype, tuple(params.items()), tuple(ins))
+    try:
+        hit = _INFER_CACHE.get(key)
+    except TypeError:  # a pair parameter such as [1, 7] is a list
+        key = (ntype, tuple((k, tuple(v) if type(v) is list else v) for k, v in params.items()), key[2])
+        try:
+            hit = _INFER_CACHE.get(key)
+        except TypeError:  # an unhashable value that validated parameters never have
+            out, steps = ntype.infer(params, ins)
+            return out, tuple(steps)
+    if hit is None:
+        out, steps = ntype.infer(params, ins)
+        if len(_INFER_CACHE) >= _INFER_CACHE_SIZE:
+            _INFER_CACHE.clear()
+        hit = _INFER_CACHE[key] = (out, tuple(steps))
+    return hit
+
+
+def _reaching(preds: dict[str, Any], starts: list[str], known: set[str] | None = None) -> set[str]:
+    """``starts`` and every node with a path to one of them (``nx.ancestors``, over lists).
+
+    ``known`` is a set already closed under predecessors (it is included, not walked again).
+    """
+    seen = set(known) if known else set()
+    stack = [s for s in starts if s not in seen]
+    seen.update(stack)
+    while stack:
+        for p in preds[stack.pop()]:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
 def validate(doc: GraphDocument) -> Report:
     """Check the document and infer every node's output shape."""
     rep = Report(revision=doc.revision)
     diag = rep.diagnostics.append
     nodes = doc.nodes
+    g = doc.graph
+    succ = g._succ  # networkx's own adjacency dicts, read only: its views cost more than this whole loop
+    types = {nid: n.type for nid, n in nodes.items()}
+    in_edges = {nid: doc.in_edges(nid) for nid in nodes}
 
     # --- inputs, outputs ---------------------------------------------------
-    roles = Counter(n.type.role for n in nodes.values())
+    roles = Counter(t.role for t in types.values())
     if not roles["input"]:
         diag(Diagnostic(Severity.ERROR, "no-input", "the design has no Input node"))
     if roles["output"] > 1:
-        for n in nodes.values():
-            if n.type.role == "output":
+        for nid, n in nodes.items():
+            if types[nid].role == "output":
                 diag(
                     Diagnostic(
                         Severity.ERROR,
@@ -87,11 +133,9 @@ def validate(doc: GraphDocument) -> Report:
                     )
                 )
     elif roles["output"] == 1:
-        rep.output_id = next(nid for nid, n in nodes.items() if n.type.role == "output")
+        rep.output_id = next(nid for nid, t in types.items() if t.role == "output")
     elif nodes:
-        ends = [
-            nid for nid, n in nodes.items() if n.type.role not in ("aux", "input") and not doc.graph.out_degree(nid)
-        ]
+        ends = [nid for nid, t in types.items() if t.role not in ("aux", "input") and not succ[nid]]
         if len(ends) == 1:
             rep.output_id = ends[0]
             diag(
@@ -116,9 +160,10 @@ def validate(doc: GraphDocument) -> Report:
 
     # --- ports -------------------------------------------------------------
     bad_ports: set[str] = set()
-    for n in nodes.values():
-        for port in n.type.inputs:
-            edges = doc.in_edges(n.id, port.name)
+    for nid, n in nodes.items():
+        ports = types[nid].inputs
+        for port in ports:
+            edges = in_edges[nid] if len(ports) == 1 else [e for e in in_edges[nid] if e.dst_port == port.name]
             if not edges:
                 bad_ports.add(n.id)
                 diag(
@@ -156,17 +201,28 @@ def validate(doc: GraphDocument) -> Report:
                     )
                 )
 
-    # --- cycles --------------------------------------------------------------
-    g = doc.graph
-    on_cycle: set[str] = set()
-    if not nx.is_directed_acyclic_graph(g):
+    # --- topological order (Kahn's; nodes on or behind a cycle never become ready) ---
+    indeg = {nid: len(edges) for nid, edges in in_edges.items()}
+    ready = deque(nid for nid, d in indeg.items() if d == 0)
+    order = rep.order
+    while ready:
+        nid = ready.popleft()
+        order.append(nid)
+        for child, keys in succ[nid].items():
+            d = indeg[child] - len(keys)
+            indeg[child] = d
+            if d == 0:
+                ready.append(child)
+
+    # --- cycles (only when the order left nodes out) ---------------------------
+    if len(order) < len(nodes):
+        position = {nid: i for i, nid in enumerate(nodes)}
         for comp in nx.strongly_connected_components(g):
             if len(comp) == 1 and not g.has_edge(next(iter(comp)), next(iter(comp))):
                 continue
-            on_cycle |= comp
             cycle = nx.find_cycle(g.subgraph(comp))
             path = [nodes[u].name for u, *_ in cycle] + [nodes[cycle[0][0]].name]
-            first = min(comp, key=lambda nid: list(nodes).index(nid))
+            first = min(comp, key=position.__getitem__)
             diag(
                 Diagnostic(
                     Severity.ERROR,
@@ -178,33 +234,20 @@ def validate(doc: GraphDocument) -> Report:
                 )
             )
 
-    # --- shape inference (Kahn's order; cyclic parts never become ready) -----
-    indeg = {nid: 0 for nid in nodes}
-    for e in doc.edges.values():
-        indeg[e.dst] += 1
-    ready = deque(nid for nid, d in indeg.items() if d == 0)
-    order = rep.order
-    while ready:
-        nid = ready.popleft()
-        order.append(nid)
-        for _, child in g.out_edges(nid):
-            indeg[child] -= 1
-            if indeg[child] == 0:
-                ready.append(child)
-
+    # --- shape inference in topological order ---------------------------------
     shapes = rep.shapes
     for nid in nodes:
         shapes[nid] = None
     for nid in order:
-        n = nodes[nid]
         if nid in bad_ports:
             continue
-        ins = [shapes[e.src] for e in doc.in_edges(nid)]
-        if any(s is None for s in ins):
+        ins = [shapes[e.src] for e in in_edges[nid]]
+        if None in ins:
             continue
+        n = nodes[nid]
         rep.in_shapes[nid] = ins  # type: ignore[assignment]
         try:
-            out, steps = n.type.infer(n.params, ins)  # type: ignore[arg-type]
+            out, steps = _infer(types[nid], n.params, ins)  # type: ignore[arg-type]
         except MergeMismatch as exc:
             _report_mismatch(doc, rep, n, exc)
             continue
@@ -227,11 +270,14 @@ def validate(doc: GraphDocument) -> Report:
         rep.steps[nid] = steps
 
     # --- reachability --------------------------------------------------------
-    heads = [nid for nid, n in nodes.items() if n.type.role == "aux"]
+    preds = g._pred  # node -> {predecessor: edges}, read only
+    heads = [nid for nid, t in types.items() if t.role == "aux"]
     if rep.output_id is not None:
+        rep.main = _reaching(preds, [rep.output_id])
+        useful = _reaching(preds, heads, rep.main)
         heads.append(rep.output_id)
-        rep.main = {rep.output_id} | nx.ancestors(g, rep.output_id)
-    useful = set(heads).union(*(nx.ancestors(g, h) for h in heads)) if heads else set()
+    else:
+        useful = _reaching(preds, heads) if heads else set()
     rep.model = useful
     if heads:
         for nid, n in nodes.items():
@@ -246,17 +292,19 @@ def validate(doc: GraphDocument) -> Report:
                 )
 
     # --- names ---------------------------------------------------------------
-    counts = Counter(n.name for n in nodes.values())
-    for nid, n in nodes.items():
-        if counts[n.name] > 1:
-            diag(
-                Diagnostic(
-                    Severity.WARNING,
-                    "duplicate-name",
-                    f"{counts[n.name]} nodes are called {n.name!r}; exported code will number them",
-                    nid,
+    names = [n.name for n in nodes.values()]
+    if len(set(names)) < len(names):
+        counts = Counter(names)
+        for nid, n in nodes.items():
+            if counts[n.name] > 1:
+                diag(
+                    Diagnostic(
+                        Severity.WARNING,
+                        "duplicate-name",
+                        f"{counts[n.name]} nodes are called {n.name!r}; exported code will number them",
+                        nid,
+                    )
                 )
-            )
     return rep
 
 

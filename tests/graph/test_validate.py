@@ -280,3 +280,23 @@ def test_add_spatial_mismatch_traces_the_strided_cause_upstream() -> None:
     assert err.fix is not None and err.fix.changes == ((down, "stride", 1),)
     err.fix.apply(doc)
     assert validate(doc).ok
+
+
+def test_revalidation_after_edits_sees_every_change() -> None:
+    """Inference is memoised by (type, parameters, input shapes): edits must still show at once."""
+    b, x = small()
+    a = b.conv(x, "a", out_channels=8, kernel_size=3)
+    twin = b.conv(x, "twin", out_channels=8, kernel_size=3)  # identical to 'a'
+    cat = b.concat([a, twin], "cat")
+    b.output(cat)
+    doc = b.done()
+    assert validate(doc).shapes[cat] == (16, 8, 8)
+    doc.set_param(a, "kernel_size", [1, 3])
+    doc.set_param(a, "padding", "valid")
+    rep = validate(doc)
+    assert rep.shapes[a] == (8, 8, 6) and rep.shapes[twin] == (8, 8, 8) and rep.shapes[cat] is None
+    doc.set_param(a, "padding", "same")
+    doc.set_param(twin, "out_channels", 4)
+    rep = validate(doc)
+    assert rep.shapes[cat] == (12, 8, 8)
+    assert isinstance(rep.steps[a], tuple)  # shared between reports: immutable

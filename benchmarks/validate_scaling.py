@@ -1,0 +1,226 @@
+"""How long validation + shape inference + costs take, against graph size and against torch.
+
+Run: ``.venv/bin/python benchmarks/validate_scaling.py [--quick]``
+
+Prints one row per graph: node count, the median time of ``validate(doc)`` followed by
+``compute_costs(doc, report)`` (what the app runs after every edit), the time per node
+(flat when growth is linear), and for comparison the same model's shape propagation
+through torch on the 'meta' device (compiled with ``compile_model(doc, init=False)``,
+moved to meta, a meta tensor run through it; only the forward is timed).
+
+Targets (issue #2): the GoogLeNet-sized graph well under 5 ms; linear growth; at least
+20x faster than the meta pass. Timings on a shared machine are noisy: medians of many
+runs, garbage collection left on (as in the app), both measurements in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from designer.graph.builder import Builder  # noqa: E402
+from designer.graph.cost import compute_costs  # noqa: E402
+from designer.graph.document import GraphDocument  # noqa: E402
+from designer.graph.validate import validate  # noqa: E402
+
+#: The card module (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj): 64 + 128 + 32 + 32 = 256 channels.
+CARD = (64, 96, 128, 16, 32, 32)
+
+GOOGLENET = [
+    ("3a", 64, 96, 128, 16, 32, 32),
+    ("3b", 128, 128, 192, 32, 96, 64),
+    "pool",
+    ("4a", 192, 96, 208, 16, 48, 64),
+    ("4b", 160, 112, 224, 24, 64, 64),
+    ("4c", 128, 128, 256, 24, 64, 64),
+    ("4d", 112, 144, 288, 32, 64, 64),
+    ("4e", 256, 160, 320, 32, 128, 128),
+    "pool",
+    ("5a", 256, 160, 320, 32, 128, 128),
+    ("5b", 384, 192, 384, 48, 128, 128),
+]
+
+
+def inception(b: Builder, x: str, name: str, spec: tuple[int, ...]) -> str:
+    """One Inception module as 8 nodes: four branches and the concat, grouped."""
+    c1, r3, c3, r5, c5, pp = spec
+    b.begin_group()
+    br1 = b.conv(x, f"{name}_1x1", out_channels=c1, kernel_size=1)
+    br2 = b.conv(b.conv(x, f"{name}_3r", out_channels=r3, kernel_size=1), f"{name}_3x3", out_channels=c3)
+    br3 = b.conv(b.conv(x, f"{name}_5r", out_channels=r5, kernel_size=1), f"{name}_5x5", out_channels=c5, kernel_size=5)
+    pool = b.pool(x, f"{name}_pool", kernel_size=3, stride=1, padding="same")
+    out = b.concat([br1, br2, br3, b.conv(pool, f"{name}_proj", out_channels=pp, kernel_size=1)], name)
+    b.end_group(name)
+    return out
+
+
+def inception_chain(modules: int) -> GraphDocument:
+    """``modules`` card modules in a row at 28 x 28 (8 nodes each, plus input and output).
+
+    Module ``i`` widens its 1x1 branch to ``64 + i`` channels, so no two modules (and no two
+    nodes) see the same input: a cold run cannot reuse one module's inference for the next.
+    """
+    b = Builder(f"chain of {modules} modules")
+    x = b.input(channels=256, height=28, width=28)
+    for i in range(modules):
+        x = inception(b, x, f"m{i}", (CARD[0] + i, *CARD[1:]))
+    b.output(x, num_classes=1000)
+    return b.done(layout=False)
+
+
+def googlenet() -> GraphDocument:
+    """GoogLeNet as in the paper (Table 1), with its two aux heads on 4a and 4d."""
+    b = Builder("GoogLeNet")
+    x = b.input(channels=3, height=224, width=224)
+    x = b.conv(x, "conv1", out_channels=64, kernel_size=7, stride=2, padding=3)
+    x = b.pool(x, "pool1", kernel_size=3, stride=2, ceil_mode=True)
+    x = b.conv(x, "conv2", out_channels=64, kernel_size=1)
+    x = b.conv(x, "conv3", out_channels=192, kernel_size=3)
+    x = b.pool(x, "pool2", kernel_size=3, stride=2, ceil_mode=True)
+    for i, spec in enumerate(GOOGLENET):
+        if spec == "pool":
+            x = b.pool(x, f"pool{i}", kernel_size=3, stride=2, ceil_mode=True)
+            continue
+        x = inception(b, x, spec[0], spec[1:])
+        if spec[0] in ("4a", "4d"):
+            b.node("aux_head", x, f"aux_{spec[0]}", num_classes=1000)
+    b.output(x, num_classes=1000, dropout=0.4)
+    return b.done(layout=False)
+
+
+def clear_caches() -> None:
+    """Forget every memoised inference and cost figure (a cold start)."""
+    from designer.graph import cost
+    from designer.graph import validate as validate_module
+
+    getattr(validate_module, "_INFER_CACHE", {}).clear()
+    getattr(cost, "_FIGURES", {}).clear()
+
+
+def median_time(
+    fn: Callable[[], object], budget_s: float, setup: Callable[[], object] | None = None, max_runs: int = 2000
+) -> float:
+    """Median seconds of ``fn()`` (``setup()`` untimed before each run) within ``budget_s``."""
+    fn()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 5 or (len(times) < max_runs and time.perf_counter() - start < budget_s):
+        if setup is not None:
+            setup()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def core(doc: GraphDocument) -> None:
+    compute_costs(doc, validate(doc))
+
+
+def editor(doc: GraphDocument) -> Callable[[], None]:
+    """An edit of one node (the classifier's class count), as between two validations in the app."""
+    head = next(n for n in doc.nodes.values() if n.type_id == "output")
+    values = [1000, 999]
+
+    def edit() -> None:
+        values.reverse()
+        doc.set_param(head.id, "num_classes", values[0])
+
+    return edit
+
+
+def meta_forward(doc: GraphDocument) -> Callable[[], None] | None:
+    """The torch reference: the compiled model's forward on the meta device (shapes only)."""
+    try:
+        import torch
+
+        from designer.compiler.build import compile_model
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    if len(doc.nodes) <= 200:
+        model = compile_model(doc, init=False).to("meta")
+    else:  # do not allocate gigabytes of real weights only to move them to meta
+        with torch.device("meta"):
+            model = compile_model(doc, init=False)
+    model.eval()
+    x = torch.empty(1, *model.input_shape, device="meta")
+
+    def run() -> None:
+        with torch.no_grad():
+            model(x)
+
+    return run
+
+
+def measure(doc: GraphDocument, budget_s: float, meta: bool) -> dict[str, float]:
+    rep = validate(doc)
+    assert rep.ok, [d.message for d in rep.errors]
+    edit = editor(doc)
+    out = {
+        "cold": median_time(lambda: core(doc), budget_s, setup=clear_caches),
+        "edit": median_time(lambda: core(doc), budget_s, setup=edit),
+    }
+    forward = meta_forward(doc) if meta else None
+    if forward is not None:
+        out["meta"] = median_time(forward, budget_s, max_runs=300)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timing budgets")
+    parser.add_argument("--no-meta", action="store_true", help="skip the torch meta-device comparison")
+    args = parser.parse_args(argv)
+    budget = 1.0 if args.quick else 3.0
+    gc.collect()
+
+    graphs: list[tuple[str, Callable[[], GraphDocument]]] = [
+        ("GoogLeNet + 2 aux heads", googlenet),
+        ("12 Inception modules", lambda: inception_chain(12)),
+        ("125 Inception modules", lambda: inception_chain(125)),
+        ("1250 Inception modules", lambda: inception_chain(1250)),
+    ]
+    print("cold: validate + compute_costs with empty caches; edit: the same after changing one node;")
+    print("meta: the compiled model's forward on torch's meta device. Medians.\n")
+    header = (
+        f"{'graph':<24} {'nodes':>6} {'cold':>10} {'per node':>9} {'edit':>10} {'per node':>9} "
+        f"{'torch meta':>11} {'meta/cold':>9} {'meta/edit':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for label, make in graphs:
+        doc = make()
+        n = len(doc.nodes)
+        t = measure(doc, budget if n < 5000 else 2 * budget, not args.no_meta)
+        rows.append((label, n, t))
+        meta = t.get("meta")
+        line = (
+            f"{label:<24} {n:>6} {t['cold'] * 1e3:8.2f}ms {t['cold'] / n * 1e6:7.1f}us "
+            f"{t['edit'] * 1e3:8.2f}ms {t['edit'] / n * 1e6:7.1f}us "
+        )
+        if meta is not None:
+            line += f"{meta * 1e3:9.2f}ms {meta / t['cold']:8.1f}x {meta / t['edit']:8.1f}x"
+        print(line, flush=True)
+
+    print()
+    for kind in ("cold", "edit"):
+        per_node = [t[kind] / n for _, n, t in rows[1:]]
+        print(f"{kind}: per-node time, largest / smallest chain = {max(per_node) / min(per_node):.2f} (1 = linear)")
+    g = rows[0][2]
+    print(f"GoogLeNet: cold {g['cold'] * 1e3:.2f} ms, after an edit {g['edit'] * 1e3:.2f} ms (target < 5 ms)")
+    if "meta" in g:
+        print(f"GoogLeNet vs meta pass: {g['meta'] / g['cold']:.1f}x cold, {g['meta'] / g['edit']:.1f}x after an edit")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
