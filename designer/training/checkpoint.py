@@ -1,0 +1,149 @@
+"""Checkpoints and run history.
+
+A checkpoint is a dict of tensors and plain Python values only (the config as a dict,
+the design as the project file's dict), so it loads with ``torch.load(weights_only=True)``:
+loading never runs code from the file. A run directory holds::
+
+    last.pt, best.pt      model + optimizer state, epoch, step, config, design
+    run.json              config, device, design figures, every epoch's metrics, outcome
+    metrics.csv           one row per epoch
+    steps.csv             one row per logged training step
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .records import EpochRecord, StepRecord
+
+__all__ = ["CHECKPOINT_FORMAT", "save_checkpoint", "load_checkpoint", "RunLog", "list_runs", "export_weights"]
+
+CHECKPOINT_FORMAT = "inception-designer-checkpoint/1"
+EPOCH_FIELDS = [f.name for f in dataclasses.fields(EpochRecord)]
+STEP_FIELDS = ["step", "epoch", "loss", "main_loss", "accuracy", "lr", "images_per_s", "elapsed_s"]
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None:
+    """Write ``state`` atomically (a crash leaves the previous checkpoint intact)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True`` onto the CPU. Raises ValueError when unusable."""
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ValueError(f"no checkpoint at {path}") from None
+    except Exception as exc:  # noqa: BLE001 - unpickling errors of every kind
+        raise ValueError(f"cannot read the checkpoint {path}: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not an Inception Designer checkpoint")
+    return data
+
+
+def export_weights(checkpoint: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
+    """Write the model's ``state_dict`` alone (loadable into the compiled or exported model)."""
+    data = load_checkpoint(checkpoint)
+    save_checkpoint_plain(dest, data["model"])
+
+
+def save_checkpoint_plain(dest: str | os.PathLike[str], obj: Any) -> None:
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, dest)
+
+
+def _finite(obj: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(obj, float):
+        return obj if obj == obj and abs(obj) != float("inf") else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+class RunLog:
+    """The record of one run on disk: ``run.json`` plus CSVs, rewritten as the run goes."""
+
+    def __init__(self, out_dir: str | os.PathLike[str], info: dict[str, Any], resume_step: int | None = None):
+        self.dir = Path(out_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.info = {"status": "running", "epochs": [], **info}
+        self.epochs: list[dict[str, Any]] = list(self.info["epochs"])
+        self._steps_path = self.dir / "steps.csv"
+        kept: list[list[str]] = []
+        if resume_step is not None and self._steps_path.is_file():
+            with self._steps_path.open(encoding="utf-8", newline="") as fh:
+                rows = list(csv.reader(fh))[1:]
+            kept = [r for r in rows if r and r[0].isdigit() and int(r[0]) <= resume_step]
+        with self._steps_path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(STEP_FIELDS)
+            w.writerows(kept)
+        self.write()
+
+    def add_step(self, rec: StepRecord) -> None:
+        with self._steps_path.open("a", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerow([getattr(rec, k) for k in STEP_FIELDS])
+
+    def add_epoch(self, rec: EpochRecord) -> None:
+        self.epochs.append(dataclasses.asdict(rec))
+        self.write()
+
+    def finish(self, **fields: Any) -> None:
+        self.info.update(fields)
+        self.write()
+
+    def write(self) -> None:
+        self.info["epochs"] = self.epochs
+        _atomic_text(
+            self.dir / "run.json", json.dumps(_finite(self.info), indent=2, allow_nan=False, default=str) + "\n"
+        )
+        lines = [",".join(EPOCH_FIELDS)]
+        lines += [",".join(str(e[k]) for k in EPOCH_FIELDS) for e in self.epochs]
+        _atomic_text(self.dir / "metrics.csv", "\n".join(lines) + "\n")
+
+
+def list_runs(base: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every ``run.json`` directly under ``base`` or one level down, oldest first."""
+    base = Path(base)
+    if not base.is_dir():
+        return []
+    found = []
+    for path in [base / "run.json", *sorted(base.glob("*/run.json"))]:
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict):
+                data["dir"] = str(path.parent)
+                found.append(data)
+    found.sort(key=lambda d: str(d.get("started_at", "")))
+    return found
