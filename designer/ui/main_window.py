@@ -195,7 +195,7 @@ class MainWindow(QMainWindow):
     def _on_session_report_changed(self, report) -> None:
         doc = self.document
         names = {nid: n.name for nid, n in doc.nodes.items()}
-        self.problems_dock.set_diagnostics(report.diagnostics, names)
+        self.problems_dock.set_diagnostics(report.diagnostics + self.session.advice, names)
         n_err, n_warn = len(report.errors), len(report.warnings)
         t = self.theme
         if n_err:

@@ -13,7 +13,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..graph.cost import CostReport, compute_costs
+from ..graph.diagnostics import Diagnostic
 from ..graph.document import DocEvent, GraphDocument
+from ..graph.lint import lint
 from ..graph.validate import Report, validate
 
 
@@ -27,6 +29,8 @@ class Session(QObject):
         self.path: Path | None = Path(path) if path else None
         self.undo_stack = QUndoStack(self)
         self.report: Report = validate(doc)
+        #: Design advice (graph/lint.py) for the current report; shown in Problems, not on the canvas.
+        self.advice: list[Diagnostic] = lint(doc, self.report)
         self._costs: CostReport | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -60,6 +64,7 @@ class Session(QObject):
         """Validate now (also called by tests to skip the event-loop turn)."""
         self._timer.stop()
         self.report = validate(self.doc)
+        self.advice = lint(self.doc, self.report)
         self._costs = None
         self.report_changed.emit(self.report)
         return self.report
