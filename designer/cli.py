@@ -177,6 +177,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
             code, weights = export_python(doc, out, seed=args.seed)
             print(f"wrote {code} and {weights}")
+            from .training.script import write_train_script
+
+            print(f"wrote {write_train_script(doc, code, weights)}")
         else:
             from .compiler.onnx import export_onnx
 
@@ -222,11 +225,19 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a design (exit 3 when the run fails, 130 when stopped with Ctrl-C)."""
+    from .training.cli_train import run
+
+    return run(_load(args.file), args)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "validate": (cmd_validate, "check a design and print each problem as 'node: message'"),
     "summary": (cmd_summary, "table of output shape, parameters and MACs per node, and totals"),
     "export": (cmd_export, "write PyTorch code plus its weights (.pt), or an ONNX file"),
     "screenshot": (cmd_screenshot, "render the app window with a design to a PNG (offscreen)"),
+    "train": (cmd_train, "train a design (synthetic data or a folder) with checkpoints and metrics"),
 }
 
 
@@ -255,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--theme", choices=("dark", "light"), default="dark")
     p.add_argument("--size", default="1600x1000", help="window size WxH (default 1600x1000)")
     p.add_argument("--select", help="name of the node to select (default: a node with a problem, else the heaviest)")
+    from .training.cli_train import add_arguments as add_train_arguments
+
+    add_train_arguments(sub.add_parser("train", help=COMMANDS["train"][1]))
     return parser
 
 
