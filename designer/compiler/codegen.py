@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 
+from ..graph import registry
 from ..graph.document import GraphDocument
 from ..graph.shapes import Shape
 from ..graph.validate import Report
@@ -30,7 +31,6 @@ from .units import ConvUnit, Unit
 __all__ = ["generate", "generate_plan"]
 
 _INDENT = "    "
-_MERGE_ACT = {"relu": "F.relu", "relu6": "F.relu6", "gelu": "F.gelu", "silu": "F.silu"}
 _HELPER_NAMES = {"BasicConv2d", "NamedTuple", "Any", "init_weights", "make_activation"}
 
 
@@ -77,16 +77,7 @@ def _module_lines(pn: PlanNode, convs: Convs, indent: str) -> list[str]:
 
 
 def _merge_expr(pn: PlanNode, args: list[str]) -> str:
-    if pn.type_id == "concat":
-        return f"torch.cat([{', '.join(args)}], 1)"
-    if pn.type_id == "add":
-        scale, act = pn.params["scale"], pn.params["activation"]
-        expr = args[0]
-        if len(args) > 1:
-            r = args[1] if len(args) == 2 else f"({' + '.join(args[1:])})"
-            expr = f"{args[0]} + {r}" if scale == 1.0 else f"{args[0]} + {scale!r} * {r}"
-        return f"{_MERGE_ACT[act]}({expr})" if act != "none" else expr
-    raise NotImplementedError(f"no code for merge node type {pn.type_id!r}")
+    return registry.get(pn.type_id).merge_code(pn.params, args)
 
 
 def _node_stmt(pn: PlanNode, in_block: bool = False) -> Stmt:

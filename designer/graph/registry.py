@@ -200,6 +200,14 @@ class NodeType:
             return modules[0]
         return nn.Sequential(*modules) if modules else nn.Identity()
 
+    def merge_code(self, p: dict[str, Any], args: list[str]) -> str:
+        """A Python expression combining the input expressions ``args`` (merge node types only).
+
+        The code generator writes merges inline (``torch.cat([...], 1)``) instead of calling
+        a parameter-free module, as torchvision's models do.
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not a merge node type")
+
     # --------------------------------------------------------------- display
     def summary(self, p: dict[str, Any]) -> str:
         """Key parameters in a few words, for node faces and messages."""

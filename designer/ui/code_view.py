@@ -153,7 +153,7 @@ class CodeDock(QDockWidget):
         except ImportError:
             return "# Code export is not available in this build (designer.compiler.codegen is missing).\n"
         try:
-            return codegen.generate(self.session.doc)
+            return codegen.generate(self.session.doc, self.session.report)
         except Exception as exc:  # noqa: BLE001 - any failure is shown, never raised into Qt
             return f"# The code generator could not export this design:\n# {type(exc).__name__}: {exc}\n"
 

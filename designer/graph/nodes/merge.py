@@ -75,6 +75,9 @@ class Concat(NodeType):
 
         return ConcatModule()
 
+    def merge_code(self, p: dict[str, Any], args: list[str]) -> str:
+        return f"torch.cat([{', '.join(args)}], 1)"
+
     def summary(self, p: dict[str, Any]) -> str:
         return "concat channels"
 
@@ -113,6 +116,14 @@ class Add(NodeType):
         from ..nn_modules import ScaledAdd
 
         return ScaledAdd(p["scale"], p["activation"])
+
+    def merge_code(self, p: dict[str, Any], args: list[str]) -> str:
+        scale, act = p["scale"], p["activation"]
+        expr = args[0]
+        if len(args) > 1:
+            r = args[1] if len(args) == 2 else f"({' + '.join(args[1:])})"
+            expr = f"{args[0]} + {r}" if scale == 1.0 else f"{args[0]} + {scale!r} * {r}"
+        return f"F.{act}({expr})" if act != "none" else expr
 
     def summary(self, p: dict[str, Any]) -> str:
         text = "add" if p["scale"] == 1.0 else f"add, residual x{p['scale']:g}"
