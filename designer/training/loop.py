@@ -296,8 +296,9 @@ def _run(
             ep_correct += correct
             ep_n += len(y)
             last = i == spe - 1 or (cfg.max_steps and step >= cfg.max_steps)
-            if step % max(1, cfg.log_every) == 0 or last:
-                now = time.perf_counter()
+            now = time.perf_counter()
+            due = cfg.log_interval_s > 0 and now - tick >= cfg.log_interval_s
+            if step % max(1, cfg.log_every) == 0 or last or due:
                 dt, tick = now - tick, now
                 t_train += dt
                 ep_time += dt

@@ -50,6 +50,9 @@ class TrainConfig:
         torch CPU threads for the run; 0 leaves torch's setting as it is.
     log_every : int
         A :class:`StepRecord` every this many steps (and at the end of each epoch).
+    log_interval_s : float
+        Also a record when this many seconds have passed since the last one (0: off);
+        the app uses it so that slow and fast models both update the display smoothly.
     max_steps : int
         Stop after this many optimizer steps in total (0: no limit); for tests and benchmarks.
     resume : str
@@ -83,6 +86,7 @@ class TrainConfig:
     augment: bool = True
     data_workers: int = 0
     log_every: int = 10
+    log_interval_s: float = 0.0
     max_steps: int = 0
     resume: str = ""
 

@@ -1,0 +1,393 @@
+"""The Training dock: settings, Start / Pause / Stop, progress, live curves and past runs.
+
+``TrainingDock(window)`` needs ``window.document`` (the design), ``window.save_for_run()``
+(saves it before a run; False when the user cancels) and ``window.statusBar()``. Start
+saves, takes a snapshot of the design and trains it in a worker thread
+(:mod:`.training_worker`); editing the design meanwhile does not touch the running
+model. Every record arrives in the GUI thread; faults are shown in the dock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths, Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from ..training.checkpoint import export_weights, list_runs
+from ..training.records import (
+    EpochRecord,
+    ErrorRecord,
+    RunFinished,
+    RunStarted,
+    StatusRecord,
+    StepRecord,
+    TrainConfig,
+)  # fmt: skip
+from .plots import TrainingPlots
+from .training_worker import TrainingRunner
+
+__all__ = ["TrainingDock", "default_threads"]
+
+HISTORY_COLUMNS = ("Run", "Design", "Status", "Epochs", "Val acc", "Best", "Params", "MACs", "Time", "Device")
+
+
+def default_threads() -> int:
+    """torch threads for a run in the app: leave a core to the GUI on machines with four or more."""
+    n = os.cpu_count() or 1
+    return max(1, n - 1) if n >= 4 else n
+
+
+def _fmt_time(s: float) -> str:
+    s = int(max(0, s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _spin(lo: float, hi: float, value: float, decimals: int = 0, step: float = 1) -> QSpinBox | QDoubleSpinBox:
+    box: QSpinBox | QDoubleSpinBox = QSpinBox() if decimals == 0 else QDoubleSpinBox()
+    if isinstance(box, QDoubleSpinBox):
+        box.setDecimals(decimals)
+    box.setRange(lo, hi)  # type: ignore[arg-type]
+    box.setSingleStep(step)  # type: ignore[arg-type]
+    box.setValue(value)  # type: ignore[arg-type]
+    return box
+
+
+class TrainingDock(QDockWidget):
+    def __init__(self, window: QMainWindow):
+        super().__init__("Training", window)
+        self.setObjectName("TrainingDock")
+        self.window_ = window
+        self.runner = TrainingRunner(self)
+        self.runner.record.connect(self._on_runner_record)
+        self.runner.finished.connect(self._on_runner_finished)
+        #: Where run folders go; by default next to the project file (``NAME.runs/``).
+        self.runs_dir_override: Path | None = None
+        self.source_override: Any = None  # tests: a DataSource instead of the setting
+        #: TrainConfig fields that the settings do not show, e.g. ``{"max_steps": 10}``.
+        self.config_overrides: dict[str, Any] = {}
+        self.started: RunStarted | None = None
+        self.last_finished: RunFinished | None = None
+        self.records: list[object] = []
+        self._build()
+        self._set_running(False)
+        self.refresh_history()
+
+    # ------------------------------------------------------------------ build
+    def _build(self) -> None:
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(6, 4, 6, 4)
+        bar = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Save the design and train a snapshot of it")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current batch (the last finished epoch stays saved)")
+        self.export_button = QToolButton()
+        self.export_button.setText("Export weights…")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        self.status_label = QLabel("Ready")
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for w in (self.start_button, self.pause_button, self.stop_button, self.export_button):
+            bar.addWidget(w)
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.status_label, 2)
+        outer.addLayout(bar)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        outer.addWidget(self.message)
+        row = QHBoxLayout()
+        row.addWidget(self._build_settings())
+        self.tabs = QTabWidget()
+        self.plots = TrainingPlots()
+        self.tabs.addTab(self.plots, "Curves")
+        self.history = QTableWidget(0, len(HISTORY_COLUMNS))
+        self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.verticalHeader().hide()
+        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tabs.addTab(self.history, "Runs")
+        row.addWidget(self.tabs, 1)
+        outer.addLayout(row, 1)
+        self.setWidget(body)
+        self.start_button.clicked.connect(self._on_start_button_clicked)
+        self.pause_button.toggled.connect(self._on_pause_button_toggled)
+        self.stop_button.clicked.connect(self._on_stop_button_clicked)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.tabs.currentChanged.connect(lambda _i: self.refresh_history())
+
+    def _build_settings(self) -> QScrollArea:
+        d = TrainConfig()
+        form_widget = QWidget()
+        form = QFormLayout(form_widget)
+        form.setContentsMargins(2, 2, 2, 2)
+        self.data_combo = QComboBox()
+        self.data_combo.addItems(["Synthetic (built in)", "Folder…"])
+        self.data_combo.setToolTip("Synthetic: 10 classes of textured shapes, 3 x 32 x 32, made in memory")
+        self.data_path = QLineEdit()
+        self.data_path.setPlaceholderText("image folder, MNIST or CIFAR-10 files")
+        browse = QToolButton()
+        browse.setText("…")
+        browse.clicked.connect(self._on_browse_clicked)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.data_path, 1)
+        path_row.addWidget(browse)
+        self.data_combo.currentIndexChanged.connect(lambda i: self.data_path.setEnabled(i == 1))
+        self.data_path.setEnabled(False)
+        self.resize_check = QCheckBox("Resize to the Input")
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(["auto", "cpu", "cuda", "mps"])
+        self.epochs = _spin(1, 10_000, d.epochs)
+        self.batch = _spin(1, 65_536, d.batch_size)
+        self.lr = _spin(1e-6, 10.0, d.lr, 5, 0.01)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(["sgd", "adamw"])
+        self.momentum = _spin(0.0, 0.999, d.momentum, 3, 0.05)
+        self.weight_decay = _spin(0.0, 1.0, d.weight_decay, 5, 1e-4)
+        self.schedule = QComboBox()
+        self.schedule.addItems(["onecycle", "cosine", "step", "constant"])
+        self.warmup = _spin(0.0, 100.0, d.warmup_epochs, 1, 0.5)
+        self.smoothing = _spin(0.0, 0.5, d.label_smoothing, 2, 0.05)
+        self.seed = _spin(0, 2**31 - 1, d.seed)
+        self.threads = _spin(1, 256, default_threads())
+        self.threads.setToolTip("torch CPU threads for the run (one core is left to the app on larger machines)")
+        self.amp = QComboBox()
+        self.amp.addItems(["auto", "on", "off"])
+        self.amp.setToolTip("Mixed precision: auto means on with CUDA (bf16, or fp16 with a grad scaler)")
+        rows = [
+            ("Data", self.data_combo), ("", path_row), ("", self.resize_check), ("Device", self.device_combo),
+            ("Epochs", self.epochs), ("Batch size", self.batch), ("Learning rate", self.lr),
+            ("Optimizer", self.optimizer), ("Momentum", self.momentum), ("Weight decay", self.weight_decay),
+            ("Schedule", self.schedule), ("Warm-up epochs", self.warmup), ("Label smoothing", self.smoothing),
+            ("Seed", self.seed), ("CPU threads", self.threads), ("Mixed precision", self.amp),
+        ]  # fmt: skip
+        for label, w in rows:
+            form.addRow(label, w)
+        scroll = QScrollArea()
+        scroll.setWidget(form_widget)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(form_widget.sizeHint().width() + 24)
+        scroll.setMaximumWidth(form_widget.sizeHint().width() + 60)
+        self.settings_widget = form_widget
+        return scroll
+
+    # ----------------------------------------------------------------- config
+    def config(self, out_dir: str = "") -> TrainConfig:
+        """The settings as a :class:`TrainConfig`."""
+        amp = {"auto": None, "on": True, "off": False}[self.amp.currentText()]
+        cfg = TrainConfig(
+            epochs=self.epochs.value(), batch_size=self.batch.value(), lr=self.lr.value(),
+            optimizer=self.optimizer.currentText(), momentum=self.momentum.value(),
+            weight_decay=self.weight_decay.value(), schedule=self.schedule.currentText(),
+            warmup_epochs=self.warmup.value(), label_smoothing=self.smoothing.value(), seed=self.seed.value(),
+            device=self.device_combo.currentText(), amp=amp, num_threads=self.threads.value(), out_dir=out_dir,
+            data="synthetic" if self.data_combo.currentIndex() == 0 else self.data_path.text().strip(),
+            resize=self.resize_check.isChecked(), log_every=50, log_interval_s=0.3,
+        )  # fmt: skip
+        return dataclasses.replace(cfg, **self.config_overrides)
+
+    def runs_dir(self) -> Path:
+        """``<project>.runs/`` beside a saved project, else the app's data folder."""
+        if self.runs_dir_override is not None:
+            return Path(self.runs_dir_override)
+        session = getattr(self.window_, "session", None)
+        path = getattr(session, "path", None)
+        if path:
+            return Path(path).with_suffix(".runs")
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        return Path(base or Path.home() / ".inception-designer") / "runs"
+
+    # ---------------------------------------------------------------- actions
+    def start(self) -> bool:
+        """Save the design, then train a snapshot of it. False when nothing started."""
+        if self.runner.running:
+            return False
+        if not self.window_.save_for_run():
+            self._show_message("The design was not saved, so the run did not start.", error=False)
+            return False
+        doc = self.window_.document
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = self.runs_dir() / stamp
+        n = 1
+        while out.exists():
+            n += 1
+            out = self.runs_dir() / f"{stamp}-{n}"
+        cfg = self.config(str(out))
+        if cfg.data == "":
+            self._show_message("Choose a data folder, or the synthetic data.", error=True)
+            return False
+        self.records.clear()
+        self.started = self.last_finished = None
+        self.message.hide()
+        self.plots.reset(())
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.status_label.setText("Starting…")
+        self.runner.start(doc, cfg, self.source_override)
+        self._set_running(True)
+        return True
+
+    def export_weights(self, dest: str | os.PathLike[str]) -> Path:
+        """Write the last run's best (else last) weights as a plain ``state_dict``."""
+        fin = self.last_finished
+        ckpt = fin and (fin.best_checkpoint or fin.last_checkpoint)
+        if not ckpt:
+            raise ValueError("no finished run with saved weights")
+        export_weights(ckpt, dest)
+        return Path(dest)
+
+    def shutdown(self) -> None:
+        """Stop a run and wait for it (the window is closing)."""
+        self.runner.shutdown()
+
+    def refresh_history(self) -> None:
+        runs = list(reversed(list_runs(self.runs_dir())))
+        self.history.setRowCount(len(runs))
+        for r, run in enumerate(runs):
+
+            def pct(v: Any) -> str:
+                return f"{v:.1%}" if isinstance(v, (int, float)) else "–"
+
+            values = [
+                Path(run.get("dir", "")).name, run.get("design", ""), run.get("status", ""), str(len(run["epochs"])),
+                pct(run.get("final_val_accuracy")), pct(run.get("best_val_accuracy")), f"{run.get('params', 0):,}",
+                f"{run.get('macs', 0):,}", _fmt_time(float(run.get("elapsed_s") or 0)), run.get("device", ""),
+            ]  # fmt: skip
+            for c, v in enumerate(values):
+                item = QTableWidgetItem(v)
+                if c >= 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.history.setItem(r, c, item)
+
+    # ------------------------------------------------------------------ slots
+    @Slot()
+    def _on_start_button_clicked(self) -> None:
+        self.start()
+
+    @Slot(bool)
+    def _on_pause_button_toggled(self, checked: bool) -> None:
+        if checked:
+            self.runner.pause()
+            self.pause_button.setText("Resume")
+        else:
+            self.runner.resume()
+            self.pause_button.setText("Pause")
+
+    @Slot()
+    def _on_stop_button_clicked(self) -> None:
+        self.runner.stop()
+        self.stop_button.setEnabled(False)
+        self.status_label.setText("Stopping after this batch…")
+
+    @Slot()
+    def _on_export_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export weights", "weights.pt", "PyTorch weights (*.pt)")
+        if path:
+            try:
+                self.export_weights(path)
+                self.window_.statusBar().showMessage(f"Weights written to {path}", 5000)
+            except (OSError, ValueError) as exc:
+                self._show_message(f"Could not export the weights: {exc}", error=True)
+
+    @Slot()
+    def _on_browse_clicked(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Data folder", self.data_path.text())
+        if path:
+            self.data_path.setText(path)
+            self.data_combo.setCurrentIndex(1)
+
+    @Slot(object)
+    def _on_runner_record(self, rec: object) -> None:
+        self.records.append(rec)
+        if isinstance(rec, StepRecord):
+            self.plots.add_step(rec)
+            self.progress.setValue(int(rec.progress * 1000))
+            self.progress.setFormat(f"{rec.progress:.0%}")
+            total = self.started.total_steps if self.started else 0
+            self.status_label.setText(
+                f"epoch {rec.epoch}/{self.epochs.value()} · step {rec.step}/{total} · loss {rec.loss:.3f} · "
+                f"{rec.images_per_s:.0f} img/s · ETA {_fmt_time(rec.eta_s)}"
+            )
+        elif isinstance(rec, EpochRecord):
+            self.plots.add_epoch(rec)
+        elif isinstance(rec, RunStarted):
+            self.started = rec
+            self.plots.reset(rec.aux_names)
+            self.status_label.setText(f"{rec.device}, {rec.precision}: {rec.train_size} training images")
+        elif isinstance(rec, StatusRecord):
+            if rec.state == "paused":
+                self.status_label.setText("Paused")
+            elif rec.message:
+                self._show_message(rec.message, error=False)
+        elif isinstance(rec, ErrorRecord):
+            self._show_message(rec.message, error=True)
+            self.window_.statusBar().showMessage(f"Training failed: {rec.message}", 10_000)
+        elif isinstance(rec, RunFinished):
+            self.last_finished = rec
+            self.plots.flush()
+            acc = f", validation accuracy {rec.final_val_accuracy:.1%}" if rec.final_val_accuracy is not None else ""
+            self.status_label.setText(f"{rec.status.capitalize()} after {_fmt_time(rec.elapsed_s)}{acc}")
+            if rec.status == "completed":
+                self.window_.statusBar().showMessage(f"Training completed{acc}", 10_000)
+
+    @Slot()
+    def _on_runner_finished(self) -> None:
+        self._set_running(False)
+        self.refresh_history()
+
+    # ---------------------------------------------------------------- helpers
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+        fin = self.last_finished
+        self.export_button.setEnabled(not running and bool(fin and (fin.best_checkpoint or fin.last_checkpoint)))
+        self.settings_widget.setEnabled(not running)
+
+    def _show_message(self, text: str, error: bool) -> None:
+        pal = self.palette()
+        colour = "#d9534f" if error else pal.color(pal.ColorRole.Text).name()
+        self.message.setStyleSheet(f"color: {colour};")
+        self.message.setText(("⚠ " if error else "") + text)
+        self.message.show()
