@@ -193,3 +193,15 @@ def test_schedules_stay_positive_and_bounded(schedule):
     lrs = [lr_at(s, 400, 100, c) for s in range(400)]
     assert all(0 < v <= 0.1 + 1e-12 for v in lrs)
     assert max(lrs) == pytest.approx(0.1, rel=1e-2)
+
+
+def test_out_of_memory_suggests_a_smaller_batch(tiny, cfg, small_source):
+    class Hungry(TensorSource):
+        def train_batches(self, batch_size, epoch, seed):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+            yield  # pragma: no cover
+
+    src = Hungry("hungry", small_source.x_train, small_source.y_train, small_source.x_val, small_source.y_val,
+                 small_source.class_names)  # fmt: skip
+    err = next(r for r in run(tiny, cfg, src) if isinstance(r, ErrorRecord))
+    assert err.kind == "oom" and "smaller batch size, e.g. 16" in err.message
