@@ -70,7 +70,8 @@ class DeviceSetup:
             idx = self.device.index if self.device.index is not None else torch.cuda.current_device()
             return f"cuda:{idx} ({torch.cuda.get_device_name(idx)})"
         if self.device.type == "cpu":
-            return f"cpu ({torch.get_num_threads()} threads)"
+            n = torch.get_num_threads()
+            return f"cpu ({n} thread{'s' * (n != 1)})"
         return str(self.device)
 
 

@@ -342,7 +342,9 @@ def _run(
         message = f"stopped by the user at step {step}"
     else:
         acc = state["final"]
-        message = f"finished {state['epochs']} epochs" + (f", validation accuracy {acc:.1%}" if acc is not None else "")
+        message = f"finished {state['epochs']} epoch{'s' * (state['epochs'] != 1)}" + (
+            f", validation accuracy {acc:.1%}" if acc is not None else ""
+        )
     if "log" in state:
         state["log"].finish(
             status=status,
