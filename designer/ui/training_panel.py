@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -223,15 +223,16 @@ class TrainingDock(QDockWidget):
         return dataclasses.replace(cfg, **self.config_overrides)
 
     def runs_dir(self) -> Path:
-        """``<project>.runs/`` beside a saved project, else the app's data folder."""
+        """``<project>.runs/`` beside a saved project, else ``runs/`` in the app's data folder."""
         if self.runs_dir_override is not None:
             return Path(self.runs_dir_override)
         session = getattr(self.window_, "session", None)
         path = getattr(session, "path", None)
         if path:
             return Path(path).with_suffix(".runs")
-        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        return Path(base or Path.home() / ".inception-designer") / "runs"
+        from ..io.autosave import data_dir
+
+        return data_dir() / "runs"
 
     # ---------------------------------------------------------------- actions
     def start(self) -> bool:

@@ -142,9 +142,18 @@ def test_no_run_when_the_design_is_not_saved(host, tmp_path):
     assert not w.dock.runner.running and not w.dock.message.isHidden()
 
 
-def test_the_main_window_hosts_the_dock(make_window):
+def test_the_main_window_hosts_the_dock_and_trains_its_design(make_window, qtbot, tmp_path):
     from designer.ui.training_panel import TrainingDock
 
-    window = make_window()
-    assert isinstance(window.training_dock, TrainingDock)
-    assert window.training_dock.runs_dir().name.endswith("runs")
+    window = make_window(tiny_design())
+    dock = window.training_dock
+    assert isinstance(dock, TrainingDock)
+    assert dock.runs_dir().name == "runs"
+    dock.source_override = synthetic(train=64, val=32)
+    dock.config_overrides = {"num_threads": 1, "device": "cpu"}
+    dock.batch.setValue(32)
+    dock.epochs.setValue(1)
+    with qtbot.waitSignal(dock.runner.finished, timeout=60_000):
+        assert dock.start()
+    assert dock.records[-1].status == "completed"
+    assert dock.history.rowCount() == 1
