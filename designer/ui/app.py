@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..examples import DEFAULT_EXAMPLE, example_path
@@ -22,7 +22,27 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         QApplication.setApplicationDisplayName(APP)
         app = QApplication([sys.argv[0] if sys.argv else "inception-designer", *(argv or [])])
         app.setWindowIcon(QIcon(icons.pixmap("cat-branch", "#4f8cff", 64)))
+        app.aboutToQuit.connect(release_clipboard)
     return app  # type: ignore[return-value]
+
+
+def release_clipboard() -> None:
+    """Clear the clipboard if it holds our copy, before the application is destroyed.
+
+    Qt deletes clipboard data it owns while the QApplication is torn down; with PySide6
+    (seen with 6.11 on the offscreen and xcb-less platforms) that crashes the interpreter
+    at exit even when Python holds no reference to the QMimeData. Copied nodes do not
+    outlive the app anyway (their MIME type is ours alone).
+    """
+    from .clipboard import MIME
+
+    clipboard = QGuiApplication.clipboard()
+    if clipboard is None:
+        return
+    data = clipboard.mimeData()
+    # ownsClipboard() is always False on some platforms (offscreen), so also recognise our format.
+    if clipboard.ownsClipboard() or (data is not None and data.hasFormat(MIME)):
+        clipboard.clear()
 
 
 def offer_recovery(window) -> bool:

@@ -22,6 +22,16 @@ def _isolated(tmp_path, monkeypatch):
     return errors
 
 
+@pytest.fixture(autouse=True)
+def _clean_clipboard(qapp):
+    """No clipboard state leaks between tests, and none is left for Qt's teardown (which
+    crashes the interpreter at exit when it still owns copied data)."""
+    yield
+    from designer.ui.app import release_clipboard
+
+    release_clipboard()
+
+
 @pytest.fixture
 def errors(_isolated):
     return _isolated
