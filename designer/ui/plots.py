@@ -43,6 +43,10 @@ class _Series:
         self.y.append(y)
 
 
+#: The least height one plot of the grid needs to show a curve between its title and axis.
+PLOT_MIN_HEIGHT = 130
+
+
 class TrainingPlots(QWidget):
     """Four plots in a grid: loss, accuracy, learning rate, images per second."""
 
@@ -56,6 +60,8 @@ class TrainingPlots(QWidget):
         self.acc = self.view.addPlot(row=0, col=1, title="Accuracy")
         self.lr = self.view.addPlot(row=1, col=0, title="Learning rate")
         self.speed = self.view.addPlot(row=1, col=1, title="Images / s")
+        # Two rows of readable plots (axes, title, a curve): below this they collapse to slivers.
+        self.view.setMinimumHeight(2 * PLOT_MIN_HEIGHT)
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
         for plot in self.plots:

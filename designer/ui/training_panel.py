@@ -262,7 +262,16 @@ class TrainingDock(QDockWidget):
         self.status_label.setText("Starting…")
         self.runner.start(doc, cfg, self.source_override)
         self._set_running(True)
+        self._make_room()
         return True
+
+    def _make_room(self) -> None:
+        """Show the dock and give it enough height that the curves are readable."""
+        self.show()
+        self.raise_()
+        want = self.minimumSizeHint().height() + 40
+        if self.height() < want and isinstance(self.window_, QMainWindow) and not self.isFloating():
+            self.window_.resizeDocks([self], [want], Qt.Orientation.Vertical)
 
     def export_weights(self, dest: str | os.PathLike[str]) -> Path:
         """Write the last run's best (else last) weights as a plain ``state_dict``."""
