@@ -33,21 +33,6 @@ from designer.graph.validate import validate  # noqa: E402
 #: The card module (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj): 64 + 128 + 32 + 32 = 256 channels.
 CARD = (64, 96, 128, 16, 32, 32)
 
-GOOGLENET = [
-    ("3a", 64, 96, 128, 16, 32, 32),
-    ("3b", 128, 128, 192, 32, 96, 64),
-    "pool",
-    ("4a", 192, 96, 208, 16, 48, 64),
-    ("4b", 160, 112, 224, 24, 64, 64),
-    ("4c", 128, 128, 256, 24, 64, 64),
-    ("4d", 112, 144, 288, 32, 64, 64),
-    ("4e", 256, 160, 320, 32, 128, 128),
-    "pool",
-    ("5a", 256, 160, 320, 32, 128, 128),
-    ("5b", 384, 192, 384, 48, 128, 128),
-]
-
-
 def inception(b: Builder, x: str, name: str, spec: tuple[int, ...]) -> str:
     """One Inception module as 8 nodes: four branches and the concat, grouped."""
     c1, r3, c3, r5, c5, pp = spec
@@ -76,23 +61,10 @@ def inception_chain(modules: int) -> GraphDocument:
 
 
 def googlenet() -> GraphDocument:
-    """GoogLeNet as in the paper (Table 1), with its two aux heads on 4a and 4d."""
-    b = Builder("GoogLeNet")
-    x = b.input(channels=3, height=224, width=224)
-    x = b.conv(x, "conv1", out_channels=64, kernel_size=7, stride=2, padding=3)
-    x = b.pool(x, "pool1", kernel_size=3, stride=2, ceil_mode=True)
-    x = b.conv(x, "conv2", out_channels=64, kernel_size=1)
-    x = b.conv(x, "conv3", out_channels=192, kernel_size=3)
-    x = b.pool(x, "pool2", kernel_size=3, stride=2, ceil_mode=True)
-    for i, spec in enumerate(GOOGLENET):
-        if spec == "pool":
-            x = b.pool(x, f"pool{i}", kernel_size=3, stride=2, ceil_mode=True)
-            continue
-        x = inception(b, x, spec[0], spec[1:])
-        if spec[0] in ("4a", "4d"):
-            b.node("aux_head", x, f"aux_{spec[0]}", num_classes=1000)
-    b.output(x, num_classes=1000, dropout=0.4)
-    return b.done(layout=False)
+    """The shipped GoogLeNet example (the paper's Table 1, with its two aux heads on 4a and 4d)."""
+    from designer.examples import build
+
+    return build("googlenet")
 
 
 def clear_caches() -> None:

@@ -42,6 +42,7 @@ class DesignOutputs(NamedTuple):
 
 
 def init_weights(module: nn.Module) -> None:
+    """Kaiming-normal convs (fan_out), zero biases, BatchNorm 1/0, linear weights normal(0, 0.01)."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

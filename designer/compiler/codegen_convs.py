@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from collections import Counter
+from pathlib import Path
 
 from ..graph.layers import _ACT_MODULES
 from .units import ConvUnit, conv_flavour
@@ -124,17 +126,13 @@ def _pair(p: tuple[int, int]) -> str:
     return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
 
 
-INIT_WEIGHTS = '''def init_weights(model: nn.Module) -> None:
-    """Kaiming-normal convs (fan_out), zero biases, BatchNorm 1/0, linear weights normal(0, 0.01)."""
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0.0, 0.01)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)'''.splitlines()
+def _init_weights_source() -> list[str]:
+    """The source of :func:`designer.compiler.build.init_weights`, so the exported file
+    initialises exactly as the compiled model does. Read with ``ast`` rather than by
+    importing build.py: code generation must not import torch."""
+    source = Path(__file__).with_name("build.py").read_text(encoding="utf-8")
+    fn = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "init_weights")
+    return (ast.get_source_segment(source, fn) or "").splitlines()
+
+
+INIT_WEIGHTS = _init_weights_source()
