@@ -333,6 +333,9 @@ def main() -> None:
         if args.max_steps and step >= args.max_steps:
             break
     if world > 1:
+        # Every rank waits for rank 0's checkpoint before the group goes: a rank that tears
+        # gloo down while another still uses it aborts ("terminate called without an active exception").
+        dist.barrier()
         dist.destroy_process_group()
 
 
