@@ -35,7 +35,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     doc = _load(args.file)
     rep = validate(doc)
-    for d in rep.diagnostics:
+    diagnostics = list(rep.diagnostics)
+    if getattr(args, "advice", False):
+        from .graph.lint import lint
+
+        diagnostics += lint(doc, rep)
+    for d in diagnostics:
         where = doc.nodes[d.node_id].name if d.node_id in doc.nodes else doc.name
         print(f"{where}: {d.severity}: {d.message}")
         if d.fix is not None:
@@ -251,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("validate", help=COMMANDS["validate"][1])
     p.add_argument("file")
+    p.add_argument(
+        "--advice",
+        action="store_true",
+        help="also print design advice (bottlenecks, factorization, bias before BatchNorm)",
+    )
     p = sub.add_parser("summary", help=COMMANDS["summary"][1])
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -143,3 +143,20 @@ def test_python_m_designer_validate() -> None:
     )
     assert done.returncode == 1
     assert "    fix: Set padding of 'b1' to 'same'" in done.stdout
+
+
+def test_validate_advice_prints_the_bottleneck_figures(tmp_path, capsys) -> None:
+    from designer.graph.builder import Builder
+    from designer.io.project import save
+
+    b = Builder("bare 5x5")
+    x = b.input(channels=192, height=28, width=28)
+    b.conv(x, "b3_5x5", out_channels=32, kernel_size=5)
+    path = tmp_path / "bare.json"
+    save(b.done(), path)
+    assert main(["validate", str(path)]) == 0
+    assert "bottleneck" not in capsys.readouterr().out
+    assert main(["validate", "--advice", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "b3_5x5: info: 'b3_5x5': this 5x5 conv reads 192 channels and costs 120M MACs" in out
+    assert "12.4M (9.7x fewer)" in out
