@@ -20,8 +20,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from .records import EpochRecord, StepRecord
 
 __all__ = ["CHECKPOINT_FORMAT", "save_checkpoint", "load_checkpoint", "RunLog", "list_runs", "export_weights"]
@@ -33,6 +31,8 @@ STEP_FIELDS = ["step", "epoch", "loss", "main_loss", "accuracy", "lr", "images_p
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None:
     """Write ``state`` atomically (a crash leaves the previous checkpoint intact)."""
+    import torch  # here, not at import: the app's start-up must not load torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -47,6 +47,8 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load a checkpoint with ``weights_only=True`` onto the CPU. Raises ValueError when unusable."""
+    import torch  # here, not at import: the app's start-up must not load torch
+
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -65,6 +67,8 @@ def export_weights(checkpoint: str | os.PathLike[str], dest: str | os.PathLike[s
 
 
 def save_checkpoint_plain(dest: str | os.PathLike[str], obj: Any) -> None:
+    import torch  # here, not at import: the app's start-up must not load torch
+
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     torch.save(obj, dest)

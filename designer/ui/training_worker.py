@@ -12,14 +12,15 @@ batch), because the worker thread is busy in the loop and runs no event loop.
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..graph.document import GraphDocument
-from ..training.data import DataSource
-from ..training.loop import RunControl, train
 from ..training.records import ErrorRecord, RunFinished, TrainConfig
+
+if TYPE_CHECKING:  # torch-heavy modules load when a run starts, never at the app's start-up
+    from ..training.data import DataSource
 
 __all__ = ["TrainingRunner", "TrainingWorker"]
 
@@ -35,12 +36,16 @@ class TrainingWorker(QObject):
         self._doc_data = doc_data
         self._config = config
         self._source = source
+        from ..training.loop import RunControl
+
         self.control = RunControl()
 
     @Slot()
     def run(self) -> None:
         try:
             doc = GraphDocument.from_dict(self._doc_data)
+            from ..training.loop import train
+
             for rec in train(doc, self._config, source=self._source, control=self.control):
                 self.record.emit(rec)
         except Exception as exc:  # noqa: BLE001 - train() turns faults into records; this is the last net
