@@ -13,7 +13,7 @@ import dataclasses
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -51,8 +51,10 @@ from ..training.records import (
     StepRecord,
     TrainConfig,
 )  # fmt: skip
-from .plots import TrainingPlots
 from .training_worker import TrainingRunner
+
+if TYPE_CHECKING:
+    from .plots import TrainingPlots
 
 __all__ = ["TrainingDock", "default_threads"]
 
@@ -133,8 +135,13 @@ class TrainingDock(QDockWidget):
         row = QHBoxLayout()
         row.addWidget(self._build_settings())
         self.tabs = QTabWidget()
-        self.plots = TrainingPlots()
-        self.tabs.addTab(self.plots, "Curves")
+        # The plots (pyqtgraph, numpy: about half a second to import) are made when the dock is
+        # first shown or a run starts, not while the app opens.
+        self._plots: TrainingPlots | None = None
+        self._curves = QWidget()
+        self._curves_layout = QVBoxLayout(self._curves)
+        self._curves_layout.setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self._curves, "Curves")
         self.history = QTableWidget(0, len(HISTORY_COLUMNS))
         self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -150,6 +157,21 @@ class TrainingDock(QDockWidget):
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.tabs.currentChanged.connect(lambda _i: self.refresh_history())
+        self.visibilityChanged.connect(self._on_self_visibility_changed)
+
+    @property
+    def plots(self) -> TrainingPlots:
+        """The live curves, created on first use."""
+        if self._plots is None:
+            from .plots import TrainingPlots
+
+            self._plots = TrainingPlots()
+            self._curves_layout.addWidget(self._plots)
+        return self._plots
+
+    def _on_self_visibility_changed(self, visible: bool) -> None:
+        if visible:
+            self.plots  # noqa: B018 - build the curves the first time the dock is seen
 
     def _build_settings(self) -> QScrollArea:
         d = TrainConfig()

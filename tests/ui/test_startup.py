@@ -17,7 +17,7 @@ window.open_example(example_path(DEFAULT_EXAMPLE))
 window.show()
 app.processEvents()
 assert window.scene.nodes and window.training_dock is not None
-print(sorted(m for m in ("torch", "onnx", "torchinfo") if m in sys.modules))
+print(sorted(m for m in ("torch", "onnx", "torchinfo", "pyqtgraph") if m in sys.modules))
 """
 
 
