@@ -16,7 +16,7 @@ from typing import Any
 
 from .document import GraphDocument
 from .registry import Step
-from .validate import Report, validate
+from .validate import Report, gc_paused, validate
 
 __all__ = ["NodeCost", "Totals", "CostReport", "compute_costs", "fmt_count"]
 
@@ -108,6 +108,7 @@ def _figures(steps: Sequence[Step]) -> tuple[tuple[int, int, int, int, int, int,
     return figures, done
 
 
+@gc_paused
 def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostReport:
     """Costs of every node whose shape is known (run :func:`validate` first, or let this do it)."""
     rep = report if report is not None and report.revision == doc.revision else validate(doc)

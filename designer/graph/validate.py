@@ -7,6 +7,8 @@ cycle) gets no shape and no extra diagnostic.
 
 from __future__ import annotations
 
+import functools
+import gc
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +108,28 @@ def _reaching(preds: dict[str, Any], starts: list[str], known: set[str] | None =
     return seen
 
 
+def gc_paused(fn):
+    """Run ``fn`` with Python's cyclic garbage collector paused (restored afterwards).
+
+    Validation allocates many small objects and creates no reference cycles; on a
+    10,000-node design the collector's scans of the growing heap cost a third of the
+    time (25 vs 17 us per node, measured in benchmarks/validate_scaling.py).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@gc_paused
 def validate(doc: GraphDocument) -> Report:
     """Check the document and infer every node's output shape."""
     rep = Report(revision=doc.revision)
