@@ -20,17 +20,10 @@ def inception(b: Builder, x: str, name: str, c1: int, c3r: int, c3: int, c5r: in
 
 
 def card_module() -> GraphDocument:
-    b = Builder("Inception module")
-    x = b.input(channels=192, height=28, width=28)
-    b.begin_group()
-    b1 = b.conv(x, "b1_1x1", out_channels=64, kernel_size=1)
-    b2 = b.conv(b.conv(x, "b2_reduce", out_channels=96, kernel_size=1), "b2_3x3", out_channels=128, kernel_size=3)
-    b3 = b.conv(b.conv(x, "b3_reduce", out_channels=16, kernel_size=1), "b3_5x5", out_channels=32, kernel_size=5)
-    p = b.pool(x, "b4_pool", mode="max", kernel_size=3, stride=1, padding="same")
-    b4 = b.conv(p, "b4_proj", out_channels=32, kernel_size=1)
-    b.concat([b1, b2, b3, b4], "concat")
-    b.end_group("inception module")
-    return b.done(layout=False)
+    """The card's Inception module, as shipped (resources/examples/inception_module.json)."""
+    from designer.examples import build
+
+    return build("inception_module")
 
 
 def googlenet(
