@@ -137,7 +137,9 @@ def run(doc: Any, args: argparse.Namespace) -> int:
                 if rec.kind == "exception" and rec.details:
                     print(rec.details, file=sys.stderr)
             elif isinstance(rec, RunFinished):
-                print(f"{rec.status}: {rec.message} ({_fmt_time(rec.elapsed_s)})")
+                repeated = error is not None and rec.message == error.message  # already printed as error:
+                text = "" if repeated else f": {rec.message}"
+                print(f"{rec.status}{text} ({_fmt_time(rec.elapsed_s)})")
                 if rec.last_checkpoint:
                     print(f"checkpoints: {rec.last_checkpoint}, {rec.best_checkpoint}; metrics: {rec.out_dir}")
                 if rec.status == "stopped":
