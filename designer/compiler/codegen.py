@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 
 from ..graph import registry
 from ..graph.document import GraphDocument
 from ..graph.shapes import Shape
 from ..graph.validate import Report
+from .codegen_blocks import Skeleton, plan_family, skeleton, strip_shape_comments
 from .codegen_body import Scope, Stmt, fit, forward_lines
 from .codegen_convs import INIT_WEIGHTS, Convs
 from .names import Namespace, sanitize
@@ -48,7 +50,10 @@ def _shared_name(names: list[str]) -> str:
     """``[block35_1, block35_2, ...] -> block35``; a single name stays as it is."""
     if len(names) == 1:
         return names[0]
-    prefix = os.path.commonprefix(names).rstrip("0123456789").rstrip(" _-.:/")
+    prefix = os.path.commonprefix(names)
+    if all(len(n) > len(prefix) and n[len(prefix)].isdigit() for n in names):
+        prefix = prefix.rstrip("0123456789")  # block35_1 ... block35_10 split a number: drop its start
+    prefix = prefix.rstrip(" _-.:/")
     return prefix or names[0]
 
 
@@ -63,15 +68,28 @@ def _unit_code(unit: Unit, convs: Convs) -> str:
     return convs.call(unit) if isinstance(unit, ConvUnit) else unit.layer.code()  # type: ignore[union-attr]
 
 
-def _module_lines(pn: PlanNode, convs: Convs, indent: str) -> list[str]:
-    """``self.ident = ...`` for a node that owns a module; [] for merges and the input."""
+def _unit_exprs(pn: PlanNode, convs: Convs) -> list[str]:
+    """The constructor expression of each of the node's units."""
+    return [_unit_code(u, convs) for u in pn.units]
+
+
+def _module_lines(
+    pn: PlanNode, convs: Convs, indent: str, exprs: list[str] | None = None, comments: bool = True
+) -> list[str]:
+    """``self.ident = ...`` for a node that owns a module; [] for merges and the input.
+
+    ``exprs`` replaces the units' expressions (a shared block class writes its arguments
+    there); ``comments=False`` leaves out the shape comments (they differ between blocks).
+    """
     if not pn.units:
         return []
+    exprs = exprs if exprs is not None else _unit_exprs(pn, convs)
+    shapes = [f"  # {shape_text(u.out_shape)}" if comments else "" for u in pn.units]
     if len(pn.units) == 1:
-        return fit(indent, f"self.{pn.ident} = ", _unit_code(pn.units[0], convs), f"  # {shape_text(pn.out_shape)}")
+        return fit(indent, f"self.{pn.ident} = ", exprs[0], shapes[0])
     lines = [f"{indent}self.{pn.ident} = nn.Sequential("]
-    for u in pn.units:
-        lines += fit(indent + _INDENT, "", _unit_code(u, convs), f",  # {shape_text(u.out_shape)}")
+    for expr, shape in zip(exprs, shapes, strict=True):
+        lines += fit(indent + _INDENT, "", expr, f",{shape}")
     lines.append(f"{indent})")
     return lines
 
@@ -119,6 +137,106 @@ def generate(doc: GraphDocument, report: Report | None = None) -> str:
     return generate_plan(make_plan(doc, report))
 
 
+def _block_forward(plan: Plan, block_index: int) -> tuple[list[str], str, str]:
+    """A block's ``forward`` lines, return type and parameter list."""
+    nodes = plan.nodes
+    block = plan.blocks[block_index]
+    members = [nodes[i] for i in block.nodes]
+    scope = Scope(
+        args={s: ("x" if len(block.inputs) == 1 else f"x{k}") for k, s in enumerate(block.inputs)},
+        arg_shapes=[nodes[s].out_shape for s in block.inputs],
+        returns=list(block.outputs),
+        taken=set(),
+    )
+    fwd, ret_type = forward_lines([_node_stmt(pn, True) for pn in members], scope, _INDENT * 2)
+    return fwd, ret_type, ", ".join(f"{a}: Tensor" for a in scope.args.values())
+
+
+def _block_classes(
+    plan: Plan, convs: Convs, classes: Namespace, block_cls: dict[int, str], block_args: dict[int, str]
+) -> list[str]:
+    """Source of the block classes; fills ``block_cls`` (class per block) and ``block_args`` (call arguments)."""
+    nodes = plan.nodes
+    families: dict[tuple, list[tuple[int, Skeleton, list[str], str, str]]] = {}
+    for block in plan.blocks:
+        members = [nodes[i] for i in block.nodes]
+        fwd, ret_type, params = _block_forward(plan, block.index)
+        sk = skeleton([(pn.ident, _unit_exprs(pn, convs)) for pn in members if pn.units], fwd)
+        families.setdefault((sk.key, params, ret_type), []).append((block.index, sk, fwd, ret_type, params))
+    out: list[str] = []
+    stems = Counter(_shared_name([plan.blocks[u[0]].name for u in users]) for users in families.values())
+    for users in families.values():
+        blocks = [plan.blocks[u[0]] for u in users]
+        widths = None
+        if all(len(b.inputs) == 1 for b in blocks):
+            widths = [nodes[b.inputs[0]].out_shape[0] for b in blocks]
+        fam = plan_family([u[1] for u in users], widths)
+        names = [b.name for b in blocks]
+        stem = _shared_name(names)
+        if len(blocks) > 1 and stems[stem] > 1:  # another family has the same stem: say which blocks
+            cut = len(os.path.commonprefix(names))
+            stem += f"{names[0][cut:]}{'And' if len(names) == 2 else 'To'}{names[-1][cut:]}"
+        name = _class_name(stem, "Block")
+        name = classes.add(name if name not in classes else f"{name}Block", "Block")
+        first_index, first_sk, first_fwd, ret_type, params = users[0]
+        first = plan.blocks[first_index]
+        members = [nodes[i] for i in first.nodes]
+        if fam.parameterised:
+            exprs = dict(fam.member_exprs(first_sk))
+            init = [
+                line
+                for pn in members
+                for line in _module_lines(pn, convs, _INDENT * 2, exprs.get(pn.ident), comments=False)
+            ]
+            fwd = strip_shape_comments(first_fwd)
+            sig = ", ".join(f"{a}: int" for a in fam.args)
+            for (index, *_), values in zip(users, fam.calls, strict=True):
+                block_cls[index] = name
+                block_args[index] = ", ".join(
+                    str(v) if a == "in_channels" else f"{a}={v}" for a, v in zip(fam.args, values, strict=True)
+                )
+            doc_users = (
+                ", ".join(b.ident for b in blocks)
+                if len(blocks) <= 3
+                else (f"{blocks[0].ident} ... {blocks[-1].ident} ({len(blocks)} blocks)")
+            )
+            doc = f"{doc_users}; the channel counts are arguments."
+        else:
+            init = [line for pn in members for line in _module_lines(pn, convs, _INDENT * 2)]
+            fwd, sig = first_fwd, ""
+            for index, *_ in users:
+                block_cls[index], block_args[index] = name, ""
+            who = ", ".join(b.ident for b in blocks)
+            if len(blocks) > 2:
+                who = f"{blocks[0].ident} ... {blocks[-1].ident} ({len(blocks)} blocks)"
+            ins = ", ".join(shape_text(nodes[s].out_shape) for s in first.inputs)
+            outs = ", ".join(shape_text(nodes[s].out_shape) for s in first.outputs)
+            doc = f"{who}: {ins} -> {outs}."
+        head = [f"{_INDENT}def __init__(self{', ' + sig if sig else ''}) -> None:"]
+        if len(head[0]) > 110:  # one argument a line, as ruff format would write it
+            head = [
+                f"{_INDENT}def __init__(",
+                f"{_INDENT * 2}self,",
+                *(f"{_INDENT * 2}{a}: int," for a in fam.args),
+                f"{_INDENT}) -> None:",
+            ]
+        text = "\n".join(
+            [
+                f"class {name}(nn.Module):",
+                f'{_INDENT}"""{doc}"""',
+                "",
+                *head,
+                f"{_INDENT * 2}super().__init__()",
+                *init,
+                "",
+                f"{_INDENT}def forward(self, {params}) -> {ret_type}:",
+                *fwd,
+            ]
+        )
+        out.append(text)
+    return out
+
+
 def generate_plan(plan: Plan) -> str:
     """:func:`generate` for a plan made by :func:`designer.compiler.plan.make_plan`."""
     nodes = plan.nodes
@@ -129,46 +247,10 @@ def generate_plan(plan: Plan) -> str:
     has_aux = bool(plan.aux_indices)
     outputs_cls = classes.add(f"{model_cls}Outputs", "Outputs") if has_aux else ""
 
-    # Blocks: one class per distinct body.
-    bodies: dict[str, list[int]] = {}
-    block_text: dict[int, str] = {}
-    for block in plan.blocks:
-        members = [nodes[i] for i in block.nodes]
-        init = [line for pn in members for line in _module_lines(pn, convs, _INDENT * 2)]
-        scope = Scope(
-            args={s: ("x" if len(block.inputs) == 1 else f"x{k}") for k, s in enumerate(block.inputs)},
-            arg_shapes=[nodes[s].out_shape for s in block.inputs],
-            returns=list(block.outputs),
-            taken=set(),
-        )
-        fwd, ret_type = forward_lines([_node_stmt(pn, True) for pn in members], scope, _INDENT * 2)
-        params = ", ".join(f"{a}: Tensor" for a in scope.args.values())
-        text = "\n".join(
-            [
-                f"{_INDENT}def __init__(self) -> None:",
-                f"{_INDENT * 2}super().__init__()",
-                *init,
-                "",
-                f"{_INDENT}def forward(self, {params}) -> {ret_type}:",
-                *fwd,
-            ]
-        )
-        block_text[block.index] = text
-        bodies.setdefault(text, []).append(block.index)
+    # Blocks: blocks built alike share one class; channel counts that differ become arguments.
     block_cls: dict[int, str] = {}
-    class_src: list[str] = []
-    for text, users in bodies.items():
-        first = plan.blocks[users[0]]
-        name = _class_name(_shared_name([plan.blocks[b].name for b in users]), "Block")
-        name = classes.add(name if name not in classes else f"{name}Block", "Block")
-        for b in users:
-            block_cls[b] = name
-        ins = ", ".join(shape_text(nodes[s].out_shape) for s in first.inputs)
-        outs = ", ".join(shape_text(nodes[s].out_shape) for s in first.outputs)
-        who = ", ".join(plan.blocks[b].ident for b in users)
-        if len(users) > 2:
-            who = f"{plan.blocks[users[0]].ident} ... {plan.blocks[users[-1]].ident} ({len(users)} blocks)"
-        class_src.append(f'class {name}(nn.Module):\n{_INDENT}"""{who}: {ins} -> {outs}."""\n\n{text}')
+    block_args: dict[int, str] = {}
+    class_src = _block_classes(plan, convs, classes, block_cls, block_args)
 
     # The model.
     init: list[str] = []
@@ -178,7 +260,9 @@ def generate_plan(plan: Plan) -> str:
         if kind == "block":
             block = plan.blocks[ref]
             shapes = ", ".join(shape_text(nodes[s].out_shape) for s in block.outputs)
-            init.append(f"{_INDENT * 2}self.{block.ident} = {block_cls[ref]}()  # {shapes}")
+            init.extend(
+                fit(_INDENT * 2, f"self.{block.ident} = ", f"{block_cls[ref]}({block_args[ref]})", f"  # {shapes}")
+            )
             names = (
                 (block.ident,)
                 if len(block.outputs) == 1

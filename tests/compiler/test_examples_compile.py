@@ -14,7 +14,7 @@ from designer.compiler.plan import CompileError
 
 examples = pytest.importorskip("designer.examples")
 NAMES = [n for n in examples.EXAMPLES if not n.endswith("mismatch")]
-SMALL = {"inception_module", "inception_v3_module_a", "inception_resnet_a"}
+SMALL = {"inception_module", "inception_v3_module_a", "inception_resnet_a", "mini_inception"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -41,6 +41,10 @@ def test_googlenet_blocks_read_like_torchvision():
     if "googlenet" not in examples.EXAMPLES:
         pytest.skip("no googlenet example")
     src = generate(examples.build("googlenet"))
-    assert "class Inception3a(nn.Module):" in src
+    # One Inception class for the nine blocks, taking Table 1's channel counts as arguments.
+    assert "class Inception(nn.Module):" in src and "class Inception3a" not in src
+    assert "self.b2_3x3 = BasicConv2d(b2_reduce, b2_3x3, kernel_size=3, padding=1)" in src
+    assert re.search(r"self\.inception3a = Inception\(\s*192, b1_1x1=64, b2_reduce=96, b2_3x3=128, b3_reduce=16, "
+                     r"b3_5x5=32, b4_proj=32\s*\)", src)
     assert re.search(r"x = self\.inception_?3a\(x\)  # N x 256 x 28 x 28", src)
     assert "return GoogLeNetOutputs(x, (aux1, aux2))" in src
