@@ -11,11 +11,10 @@ import importlib
 import keyword
 import re
 
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
-from PySide6.QtWidgets import QDockWidget, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from .session import Session
+from .report_dock import ReportDock
 from .theme import Theme
 
 _DARK = {
@@ -93,11 +92,10 @@ class PythonHighlighter(QSyntaxHighlighter):
             self.setFormat(start, search_from + end.end() - start, self.formats["string"])
 
 
-class CodeDock(QDockWidget):
+class CodeDock(ReportDock):
     def __init__(self, theme: Theme, parent: QWidget | None = None):
-        super().__init__("Code", parent)
+        super().__init__("Code", parent, delay_ms=400)
         self.setObjectName("CodeDock")
-        self.session: Session | None = None
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("codeView")
         self.editor.setReadOnly(True)
@@ -108,33 +106,9 @@ class CodeDock(QDockWidget):
         self.editor.setFont(font)
         self.highlighter = PythonHighlighter(self.editor.document(), theme.dark)
         self.setWidget(self.editor)
-        self._dirty = True
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(400)
-        self._timer.timeout.connect(self.refresh)
-        self.visibilityChanged.connect(self._on_self_visibility_changed)
-
-    def set_session(self, session: Session) -> None:
-        if self.session is not None:
-            self.session.report_changed.disconnect(self._on_session_report_changed)
-        self.session = session
-        session.report_changed.connect(self._on_session_report_changed)
-        self._dirty = True
-        if self.isVisible():
-            self._timer.start()
 
     def set_theme(self, theme: Theme) -> None:
         self.highlighter.set_dark(theme.dark)
-
-    def _on_session_report_changed(self, report) -> None:
-        self._dirty = True
-        if self.isVisible():
-            self._timer.start()
-
-    def _on_self_visibility_changed(self, visible: bool) -> None:
-        if visible and self._dirty:
-            self._timer.start()
 
     def refresh(self) -> None:
         if self.session is None:

@@ -3,10 +3,9 @@ with a MAC bar per node so the bottleneck stands out."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QDockWidget,
     QLabel,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from .format import compact, grouped, percent, shape_text
+from .report_dock import ReportDock
 from .session import Session
 from .theme import Theme
 
@@ -57,17 +57,15 @@ class _ShareBarDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class SummaryDock(QDockWidget):
+class SummaryDock(ReportDock):
     node_requested = Signal(str)
 
     def __init__(self, theme: Theme, parent: QWidget | None = None):
-        super().__init__("Summary", parent)
+        super().__init__("Summary", parent, delay_ms=120)
         self.setObjectName("SummaryDock")
         self.theme = theme
-        self.session: Session | None = None
         self.peak_share = 0.0
         self.peak_group = 0.0
-        self._dirty = True
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -90,31 +88,14 @@ class SummaryDock(QDockWidget):
         layout.addWidget(self.totals)
         layout.addWidget(self.tree)
         self.setWidget(body)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(120)
-        self._timer.timeout.connect(self.refresh)
-        self.visibilityChanged.connect(self._on_self_visibility_changed)
 
     def set_session(self, session: Session) -> None:
-        if self.session is not None:
-            self.session.report_changed.disconnect(self._on_session_report_changed)
-        self.session = session
-        session.report_changed.connect(self._on_session_report_changed)
+        super().set_session(session)
         self.refresh()
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.refresh()
-
-    def _on_session_report_changed(self, report) -> None:
-        self._dirty = True
-        if self.isVisible():
-            self._timer.start()
-
-    def _on_self_visibility_changed(self, visible: bool) -> None:
-        if visible and self._dirty:
-            self._timer.start()
 
     def refresh(self) -> None:
         self._dirty = False
