@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.actions.apply_theme(self.theme.subtext if self.theme.dark else self.theme.text)
         self.scene.set_theme(self.theme)
         self.view.resetCachedContent()
-        for dock in (self.problems_dock, self.summary_dock, self.code_dock):
+        for dock in (self.problems_dock, self.summary_dock, self.code_dock, self.palette_dock):
             dock.set_theme(self.theme)
         if self.session is not None:
             self._on_session_report_changed(self.session.report)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDrag
+from PySide6.QtGui import QColor, QDrag
 from PySide6.QtWidgets import QDockWidget, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..graph import registry
 from . import icons
 from .canvas.view import PALETTE_MIME
+from .theme import Theme
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -60,7 +61,13 @@ class PaletteDock(QDockWidget):
         self.setWidget(body)
         self._populate()
 
+    def set_theme(self, theme: Theme) -> None:
+        """Category headings in the theme's secondary text colour (readable on both themes)."""
+        for head in self._heads:
+            head.setForeground(0, QColor(theme.subtext))
+
     def _populate(self) -> None:
+        self._heads: list[QTreeWidgetItem] = []
         for category, types in registry.categories().items():
             head = QTreeWidgetItem([category.upper()])
             head.setFlags(Qt.ItemFlag.ItemIsEnabled)
@@ -68,8 +75,8 @@ class PaletteDock(QDockWidget):
             font.setPointSizeF(max(font.pointSizeF() - 1.5, 7))
             font.setBold(True)
             head.setFont(0, font)
-            head.setForeground(0, self.palette().placeholderText())
             self.tree.addTopLevelItem(head)
+            self._heads.append(head)
             for t in types:
                 item = QTreeWidgetItem([t.display_name])
                 item.setIcon(0, icons.category_icon(category))
