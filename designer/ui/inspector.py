@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QToolButton,
     QVBoxLayout,
@@ -41,6 +42,9 @@ def _label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
 
 
 class InspectorDock(QDockWidget):
+    #: The user pressed Fix under the selected node's problem (a Diagnostic with a fix).
+    fix_requested = Signal(object)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Inspector", parent)
         self.setObjectName("InspectorDock")
@@ -131,6 +135,13 @@ class InspectorDock(QDockWidget):
             layout.addWidget(_label(node.type.description, "muted", wrap=True))
         self.problems = _label("", "fieldError", wrap=True)
         layout.addWidget(self.problems)
+        self.fix_button = QPushButton("Fix")
+        self.fix_button.setObjectName("fixButton")
+        self.fix_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.fix_button.clicked.connect(self._on_fix_button_clicked)
+        self.fix_button.hide()
+        self._fixable: Any = None
+        layout.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(_label("Tensor", "sectionTitle"))
         self.io_form = QFormLayout()
         self.in_label, self.out_label, self.cost_label = _label(wrap=True), _label(wrap=True), _label(wrap=True)
@@ -254,6 +265,10 @@ class InspectorDock(QDockWidget):
         elif event.kind == "node_renamed" and self.name_edit is not None and self.name_edit.text() != node.name:
             self.name_edit.setText(node.name)
 
+    def _on_fix_button_clicked(self) -> None:
+        if self._fixable is not None:
+            self.fix_requested.emit(self._fixable)
+
     def _on_session_report_changed(self, report) -> None:
         if self.node_id is None:
             if self.session is not None and not self.editors:
@@ -278,6 +293,10 @@ class InspectorDock(QDockWidget):
         diags = [d for d in rep.diagnostics if nid in (d.node_id, d.cause_id) and d.severity != "info"]
         self.problems.setText("\n".join(d.message for d in diags))
         self.problems.setVisible(bool(diags))
+        self._fixable = next((d for d in diags if d.fix is not None), None)
+        if self._fixable is not None:
+            self.fix_button.setText(f"Fix: {self._fixable.fix.label}")
+        self.fix_button.setVisible(self._fixable is not None)
         flagged = {d.param: d.message for d in diags if d.param}
         for key in self.editors:
             if key not in self._local_errors:

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.problems_dock = ProblemsDock(self.theme, self)
         self.problems_dock.node_requested.connect(self.reveal_node)
         self.problems_dock.fix_requested.connect(self.apply_fix)
+        self.inspector_dock.fix_requested.connect(self.apply_fix)
         self.summary_dock = SummaryDock(self.theme, self)
         self.summary_dock.node_requested.connect(self.reveal_node)
         self.code_dock = CodeDock(self.theme, self)

@@ -111,3 +111,18 @@ def test_screenshot_command_writes_a_png(tmp_path):
     out = tmp_path / "shot.png"
     assert render(str(example_path("inception_module_mismatch")), str(out), "light", (1200, 800)) == 0
     assert out.stat().st_size > 10_000
+
+
+def test_fix_from_the_inspector_of_the_cause(window):
+    """Selecting the branch that causes the mismatch offers the same Fix in the Inspector."""
+    doc = open_example(window, "inception_module_mismatch")
+    b1 = doc.find("b1").id
+    window.scene.select_nodes([b1])
+    window.session.revalidate()
+    button = window.inspector_dock.fix_button
+    assert not button.isHidden() and "padding" in button.text() and "'same'" in button.text()
+    button.click()
+    window.session.revalidate()
+    assert window.session.report.ok
+    assert doc.nodes[b1].params["padding"] == "same"
+    assert window.inspector_dock.fix_button.isHidden()
