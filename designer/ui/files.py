@@ -68,32 +68,30 @@ def open_dialog(self: MainWindow) -> bool:
     return open_path(self, path) if path else False
 
 
-def open_path(self: MainWindow, path: str | Path, *, ask: bool = True) -> bool:
+def _open(self: MainWindow, path: str | Path, what: str, *, ask: bool, as_file: bool) -> bool:
+    """Load ``path`` into a new session (as that file, or as an untitled copy)."""
     if ask and not maybe_save(self):
         return False
     try:
         doc = load(path)
     except ProjectError as exc:
-        show_error(self, "Cannot open the design", str(exc))
+        show_error(self, f"Cannot open the {what}", str(exc))
         return False
     self.autosaver.discard()
-    self.set_session(Session(doc, Path(path).resolve()))
+    self.set_session(Session(doc, Path(path).resolve() if as_file else None))
+    return True
+
+
+def open_path(self: MainWindow, path: str | Path, *, ask: bool = True) -> bool:
+    if not _open(self, path, "design", ask=ask, as_file=True):
+        return False
     _add_recent(self, str(Path(path).resolve()))
     return True
 
 
 def open_example(self: MainWindow, path: str | Path) -> bool:
     """Open a shipped example as a new, unsaved design (Save asks where, never overwrites it)."""
-    if not maybe_save(self):
-        return False
-    try:
-        doc = load(path)
-    except ProjectError as exc:
-        show_error(self, "Cannot open the example", str(exc))
-        return False
-    self.autosaver.discard()
-    self.set_session(Session(doc))
-    return True
+    return _open(self, path, "example", ask=True, as_file=False)
 
 
 def save(self: MainWindow) -> bool:
