@@ -115,7 +115,7 @@ def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostRepor
     out = CostReport()
     nodes = out.nodes
     rfs: dict[str, tuple[int, int, int, int]] = {}
-    preds = doc.graph._pred  # networkx's predecessor dicts, read only (faster than its views)
+    preds = doc.pred  # networkx-layout predecessor dicts, read only (faster than networkx's views)
     counted = rep.model or None  # dead ends are not part of the model
     main = rep.main
     tp = tm = ta = ip = im = ia = 0

@@ -1,5 +1,11 @@
 """The design being edited: nodes, edges, positions and groups, held in a networkx graph.
 
+The adjacency is stored in networkx's own ``MultiDiGraph`` layout (``succ[u][v][edge_id]``,
+``pred[v][u]`` sharing the same key dicts) and :attr:`GraphDocument.graph` is a
+``networkx.MultiDiGraph`` over exactly those dicts, made on first use. So networkx's
+algorithms always see the current design, while importing networkx (about 0.2 s, most
+of it scanning installed packages for networkx backends) stays off the app's start-up path.
+
 ``GraphDocument`` is plain data with change events. It does not judge the design
 (that is :mod:`designer.graph.validate`, a pure function of the document); it only
 refuses edits that could never mean anything: unknown node types, ports a node
@@ -14,12 +20,13 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from . import registry
 from .params import ParamError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["Node", "Edge", "Group", "GraphDocument", "GraphError", "DocEvent", "new_id"]
 
@@ -87,12 +94,43 @@ class GraphDocument:
         self.nodes: dict[str, Node] = {}
         self.edges: dict[str, Edge] = {}
         self.groups: dict[str, Group] = {}
-        #: Structure for networkx algorithms: node ids, edges keyed by edge id.
-        self.graph = nx.MultiDiGraph()
+        # networkx's MultiDiGraph storage: node attributes, successors, predecessors.
+        self._nattr: dict[str, dict[str, Any]] = {}
+        self._succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+        self._pred: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+        self._graph: nx.MultiDiGraph | None = None
         self._in: dict[str, list[str]] = {}
         self._listeners: list[Callable[[DocEvent], None]] = []
         #: Bumped on every change; views and caches compare it.
         self.revision = 0
+
+    # ------------------------------------------------------------- structure
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The design for networkx's algorithms: node ids, edges keyed by edge id. Read only.
+
+        It shares this document's adjacency dicts, so it is always current; change the
+        design through the document's methods, never through this graph.
+        """
+        if self._graph is None:
+            import networkx as nx
+
+            g = nx.MultiDiGraph()
+            g._node = self._nattr
+            g._succ = self._succ  # networkx's descriptor sets _adj to the same dict
+            g._pred = self._pred
+            self._graph = g
+        return self._graph
+
+    @property
+    def succ(self) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+        """``succ[u][v]`` = {edge id: {}} for the edges u -> v (networkx's layout). Read only."""
+        return self._succ
+
+    @property
+    def pred(self) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+        """``pred[v][u]``: the same key dicts as :attr:`succ`, seen from the destination. Read only."""
+        return self._pred
 
     # ----------------------------------------------------------------- events
     def subscribe(self, listener: Callable[[DocEvent], None]) -> Callable[[], None]:
@@ -140,7 +178,9 @@ class GraphDocument:
         )
         self.nodes[node_id] = node
         self._in[node_id] = []
-        self.graph.add_node(node_id)
+        self._nattr[node_id] = {}
+        self._succ[node_id] = {}
+        self._pred[node_id] = {}
         self._emit("node_added", node_id=node_id)
         return node
 
@@ -155,7 +195,7 @@ class GraphDocument:
                 group.node_ids.remove(node_id)
         del self.nodes[node.id]
         del self._in[node.id]
-        self.graph.remove_node(node.id)
+        del self._nattr[node.id], self._succ[node.id], self._pred[node.id]
         self._emit("node_removed", node_id=node_id)
         return removed
 
@@ -228,7 +268,10 @@ class GraphDocument:
         self.edges[edge_id] = edge
         ins = self._in[dst]
         ins.insert(len(ins) if index is None else max(0, min(index, len(ins))), edge_id)
-        self.graph.add_edge(src, dst, key=edge_id)
+        keys = self._succ[src].get(dst)
+        if keys is None:
+            keys = self._succ[src][dst] = self._pred[dst][src] = {}
+        keys[edge_id] = {}
         self._emit("edge_added", edge_id=edge_id, node_id=dst)
         return edge
 
@@ -241,7 +284,10 @@ class GraphDocument:
         ins = self._in[edge.dst]
         index = ins.index(edge_id)
         ins.remove(edge_id)
-        self.graph.remove_edge(edge.src, edge.dst, key=edge_id)
+        keys = self._succ[edge.src][edge.dst]
+        del keys[edge_id]
+        if not keys:
+            del self._succ[edge.src][edge.dst], self._pred[edge.dst][edge.src]
         self._emit("edge_removed", edge_id=edge_id, node_id=edge.dst)
         return edge, index
 
@@ -251,7 +297,7 @@ class GraphDocument:
         return edges if port is None else [e for e in edges if e.dst_port == port]
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [self.edges[k] for _, _, k in self.graph.out_edges(node_id, keys=True)]
+        return [self.edges[k] for keys in self._succ[node_id].values() for k in keys]
 
     # ----------------------------------------------------------------- groups
     def add_group(self, name: str, node_ids: Iterable[str] = (), group_id: str | None = None, color: str = "") -> Group:
@@ -299,7 +345,9 @@ class GraphDocument:
         self.edges.clear()
         self.groups.clear()
         self._in.clear()
-        self.graph.clear()
+        self._nattr.clear()
+        self._succ.clear()
+        self._pred.clear()
         self._emit("reset")
 
     # ---------------------------------------------------------- serialisation

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .document import GraphDocument
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["FRAME_MARGIN", "FRAME_TITLE", "GAP_X", "GAP_Y", "NODE_H", "NODE_W", "apply_layout", "auto_layout"]
 
@@ -96,6 +98,8 @@ def apply_layout(doc: GraphDocument) -> None:
 def _acyclic(doc: GraphDocument, rank: dict[str, int]) -> nx.DiGraph:
     """The document as a simple DAG: parallel edges merged, back edges of a DFS (in document
     order) dropped, so a design with a cycle still gets a readable layout."""
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_nodes_from(doc.nodes)
     g.add_edges_from((e.src, e.dst) for e in doc.edges.values() if e.src != e.dst)
@@ -126,6 +130,8 @@ def _acyclic(doc: GraphDocument, rank: dict[str, int]) -> nx.DiGraph:
 
 def _main_nodes(doc: GraphDocument, g: nx.DiGraph) -> set[str]:
     """The inference graph: what feeds the Output node (or the loose ends that are not aux heads)."""
+    import networkx as nx
+
     ends = [nid for nid, n in doc.nodes.items() if n.type.role == "output"]
     if not ends:
         ends = [nid for nid in g if not g.out_degree(nid) and doc.nodes[nid].type.role != "aux"]
@@ -134,6 +140,8 @@ def _main_nodes(doc: GraphDocument, g: nx.DiGraph) -> set[str]:
 
 
 def _levels(g: nx.DiGraph, rank: dict[str, int]) -> dict[str, int]:
+    import networkx as nx
+
     topo = list(nx.lexicographical_topological_sort(g, key=rank.__getitem__))
     level: dict[str, int] = {}
     for nid in topo:
@@ -272,6 +280,8 @@ def _place_side(
     y_of: Callable[[int], float],
 ) -> None:
     """Aux heads and dead ends: each connected piece to the right of what is on its levels."""
+    import networkx as nx
+
     side = [nid for nid in nx.lexicographical_topological_sort(g, key=rank.__getitem__) if nid not in main]
     if not side:
         return

@@ -13,8 +13,6 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from .diagnostics import Diagnostic, Fix, Severity
 from .document import GraphDocument, Node
 from .nodes.merge import MergeMismatch
@@ -135,8 +133,7 @@ def validate(doc: GraphDocument) -> Report:
     rep = Report(revision=doc.revision)
     diag = rep.diagnostics.append
     nodes = doc.nodes
-    g = doc.graph
-    succ = g._succ  # networkx's own adjacency dicts, read only: its views cost more than this whole loop
+    succ = doc.succ  # networkx-layout adjacency dicts, read only: networkx's views cost more than this whole loop
     types = {nid: n.type for nid, n in nodes.items()}
     in_edges = {nid: doc.in_edges(nid) for nid in nodes}
 
@@ -240,6 +237,9 @@ def validate(doc: GraphDocument) -> Report:
 
     # --- cycles (only when the order left nodes out) ---------------------------
     if len(order) < len(nodes):
+        import networkx as nx  # only a design with a cycle needs it
+
+        g = doc.graph
         position = {nid: i for i, nid in enumerate(nodes)}
         for comp in nx.strongly_connected_components(g):
             if len(comp) == 1 and not g.has_edge(next(iter(comp)), next(iter(comp))):
@@ -294,7 +294,7 @@ def validate(doc: GraphDocument) -> Report:
         rep.steps[nid] = steps
 
     # --- reachability --------------------------------------------------------
-    preds = g._pred  # node -> {predecessor: edges}, read only
+    preds = doc.pred  # node -> {predecessor: edges}, read only
     heads = [nid for nid, t in types.items() if t.role == "aux"]
     if rep.output_id is not None:
         rep.main = _reaching(preds, [rep.output_id])

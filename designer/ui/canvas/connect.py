@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 from PySide6.QtCore import QLineF, QPointF
 from PySide6.QtGui import QColor
 
@@ -26,6 +25,8 @@ class ConnectionDrag:
         doc = scene.doc
         nid = origin.node_id
         # Connecting out -> in must not close a cycle: targets may not be upstream of the origin.
+        import networkx as nx  # already loaded after start-up (see MainWindow._finish_start)
+
         if origin.is_input:
             banned = nx.descendants(doc.graph, nid) | {nid}
         else:
