@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
 from ..graph.document import GraphDocument
-from .googlenet import googlenet
-from .inception_resnet import inception_resnet_v2
-from .inception_v3 import inception_v3
-from .mini import mini_inception
-from .modules import card_module, inception_resnet_a_module, inception_v3_module
-from .xception import xception
 
 __all__ = [
     "DEFAULT_EXAMPLE",
@@ -36,19 +31,31 @@ __all__ = [
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "examples"
 DEFAULT_EXAMPLE = "inception_module"
 
+
+def _builder(module: str, function: str, *args: object) -> Callable[[], GraphDocument]:
+    """``module.function(*args)``, imported when called: the app opens the JSON files and
+    never needs the builders at start-up."""
+
+    def build_example() -> GraphDocument:
+        return getattr(import_module(f"{__name__}.{module}"), function)(*args)
+
+    build_example.__qualname__ = f"{module}.{function}"
+    return build_example
+
+
 #: Menu order: the card's module first, then the module variants, then whole networks.
 EXAMPLES: dict[str, Callable[[], GraphDocument]] = {
-    "inception_module": lambda: card_module(False),
-    "inception_module_mismatch": lambda: card_module(True),
-    "inception_v3_module_a": lambda: inception_v3_module("a"),
-    "inception_v3_module_c": lambda: inception_v3_module("c"),
-    "inception_v3_module_e": lambda: inception_v3_module("e"),
-    "inception_resnet_a": inception_resnet_a_module,
-    "googlenet": googlenet,
-    "inception_v3": inception_v3,
-    "inception_resnet": inception_resnet_v2,
-    "xception": xception,
-    "mini_inception": mini_inception,
+    "inception_module": _builder("modules", "card_module", False),
+    "inception_module_mismatch": _builder("modules", "card_module", True),
+    "inception_v3_module_a": _builder("modules", "inception_v3_module", "a"),
+    "inception_v3_module_c": _builder("modules", "inception_v3_module", "c"),
+    "inception_v3_module_e": _builder("modules", "inception_v3_module", "e"),
+    "inception_resnet_a": _builder("modules", "inception_resnet_a_module"),
+    "googlenet": _builder("googlenet", "googlenet"),
+    "inception_v3": _builder("inception_v3", "inception_v3"),
+    "inception_resnet": _builder("inception_resnet", "inception_resnet_v2"),
+    "xception": _builder("xception", "xception"),
+    "mini_inception": _builder("mini", "mini_inception"),
 }
 
 #: One line per example for menus and tooltips (the documents carry the long description).

@@ -83,7 +83,7 @@ def run_app(argv: list[str]) -> int:
     app = make_app()
     from .main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(defer_panels=True)
     files = [a for a in argv if not a.startswith("-")]
     if files:
         if not window.open_path(files[0], ask=False):

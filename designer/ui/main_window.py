@@ -3,36 +3,61 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoGroup
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
 
-from ..graph.document import GraphDocument
+from ..graph.document import GraphDocument, new_id
 from ..io.autosave import Autosaver
 from . import editing, files, icons, theme
 from .actions import Actions
 from .canvas import GraphScene, GraphView
-from .code_view import CodeDock
 from .commands import FixCommand
 from .format import compact, grouped, shape_text
-from .inspector import InspectorDock
-from .palette import PaletteDock
-from .problems import ProblemsDock
 from .session import Session
 from .settings import app_settings
-from .summary import SummaryDock
+
+if TYPE_CHECKING:
+    from .code_view import CodeDock
+    from .inspector import InspectorDock
+    from .palette import PaletteDock
+    from .problems import ProblemsDock
+    from .summary import SummaryDock
 
 AUTOSAVE_MS = 30_000
+
+#: The panels around the canvas: attribute, object name (saved window state), title, area.
+PANELS = (
+    ("palette_dock", "PaletteDock", "Palette", "left"),
+    ("inspector_dock", "InspectorDock", "Inspector", "right"),
+    ("problems_dock", "ProblemsDock", "Problems", "bottom"),
+    ("summary_dock", "SummaryDock", "Summary", "bottom"),
+    ("code_dock", "CodeDock", "Code", "bottom"),
+    ("training_dock", "TrainingDock", "Training", "bottom"),
+)
 
 
 class MainWindow(QMainWindow):
     #: The open design was replaced (new, open, recover): docks re-read ``window.document``.
     document_replaced = Signal()
+    #: The panels are built (at once, or after the first paint with ``defer_panels``).
+    panels_ready = Signal()
 
-    def __init__(self, doc: GraphDocument | None = None, path: str | Path | None = None, theme_mode: str | None = None):
+    def __init__(
+        self,
+        doc: GraphDocument | None = None,
+        path: str | Path | None = None,
+        theme_mode: str | None = None,
+        *,
+        defer_panels: bool = False,
+    ):
+        """``defer_panels``: show the canvas first and build the panels (Palette, Inspector,
+        Problems, Summary, Code, Training) right after the window's first paint, in place of
+        titled placeholders, so the app is on screen as early as possible (see
+        :meth:`build_panels`; ``run_app`` does this, tests and screenshots build everything)."""
         super().__init__()
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self.settings = app_settings()
@@ -41,16 +66,42 @@ class MainWindow(QMainWindow):
         self.undo_group = QUndoGroup(self)
         self.session: Session | None = None
         self.scene: GraphScene | None = None  # type: ignore[assignment]
-        self.autosaver = Autosaver(uuid.uuid4().hex)
+        self.autosaver = Autosaver(new_id())
         self.view = GraphView()
         self.view.node_type_dropped.connect(self._on_view_node_type_dropped)
         self.view.zoom_changed.connect(self._on_view_zoom_changed)
         self.setCentralWidget(self.view)
-        self._build_docks()
+        # The window's size first, so the saved dock layout is restored at the size it was saved at.
+        self.resize(1440, 900)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.palette_dock: PaletteDock | None = None
+        self.inspector_dock: InspectorDock | None = None
+        self.problems_dock: ProblemsDock | None = None
+        self.summary_dock: SummaryDock | None = None
+        self.code_dock: CodeDock | None = None
+        self.training_dock: QDockWidget | None = None
+        self.history_dock = QDockWidget("History", self)
+        self.history_dock.setObjectName("HistoryDock")
+        self.history_view = QUndoView(self.undo_group)
+        self.history_view.setEmptyLabel("Opened")
+        self.history_dock.setWidget(self.history_view)
         self.actions = Actions(self)
         self._build_status_bar()
-        self.training_dock = self._make_training_dock()
-        self._arrange_docks()
+        self._placeholders: dict[str, QDockWidget] = {}
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        if defer_panels:
+            for attr, object_name, title, _ in PANELS:
+                placeholder = QDockWidget(title, self)
+                placeholder.setObjectName(object_name)
+                self._placeholders[attr] = placeholder
+            self._arrange_docks(self._placeholders)
+            self.view.first_painted.connect(self._on_view_first_painted)
+        else:
+            self.build_panels()
         self.set_session(Session(doc if doc is not None else GraphDocument(), path))
         self.apply_theme()
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_style_hints_color_scheme_changed)
@@ -58,28 +109,67 @@ class MainWindow(QMainWindow):
         self._autosave_timer.setInterval(AUTOSAVE_MS)
         self._autosave_timer.timeout.connect(self.autosave)
         self._autosave_timer.start()
-        self.resize(1440, 900)
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
 
     # ------------------------------------------------------------------ build
-    def _build_docks(self) -> None:
-        self.palette_dock = PaletteDock(self)
-        self.palette_dock.add_requested.connect(self._on_palette_dock_add_requested)
-        self.inspector_dock = InspectorDock(self)
-        self.problems_dock = ProblemsDock(self.theme, self)
-        self.problems_dock.node_requested.connect(self.reveal_node)
-        self.problems_dock.fix_requested.connect(self.apply_fix)
-        self.inspector_dock.fix_requested.connect(self.apply_fix)
-        self.summary_dock = SummaryDock(self.theme, self)
-        self.summary_dock.node_requested.connect(self.reveal_node)
-        self.code_dock = CodeDock(self.theme, self)
-        self.history_dock = QDockWidget("History", self)
-        self.history_dock.setObjectName("HistoryDock")
-        self.history_view = QUndoView(self.undo_group)
-        self.history_view.setEmptyLabel("Opened")
-        self.history_dock.setWidget(self.history_view)
+    @property
+    def panels_built(self) -> bool:
+        return self.palette_dock is not None
+
+    def build_panels(self) -> None:
+        """Create the panels (once) and show the open design in them."""
+        if self.panels_built:
+            return
+        from .code_view import CodeDock
+        from .inspector import InspectorDock
+        from .palette import PaletteDock
+        from .problems import ProblemsDock
+        from .summary import SummaryDock
+
+        self.setUpdatesEnabled(False)  # placeholders give way to the panels in one repaint
+        try:
+            self.palette_dock = PaletteDock(self)
+            self.palette_dock.add_requested.connect(self._on_palette_dock_add_requested)
+            self.inspector_dock = InspectorDock(self)
+            self.problems_dock = ProblemsDock(self.theme, self)
+            self.problems_dock.node_requested.connect(self.reveal_node)
+            self.problems_dock.fix_requested.connect(self.apply_fix)
+            self.inspector_dock.fix_requested.connect(self.apply_fix)
+            self.summary_dock = SummaryDock(self.theme, self)
+            self.summary_dock.node_requested.connect(self.reveal_node)
+            self.code_dock = CodeDock(self.theme, self)
+            self.training_dock = self._make_training_dock()
+            docks = {attr: getattr(self, attr) for attr, *_ in PANELS if getattr(self, attr) is not None}
+            state, opened = None, {}
+            if self._placeholders:
+                # The layout as the placeholders hold it (the user's), for the panels to take over.
+                state = self.saveState()
+                # A placeholder's toggle action says whether that layout has the panel open.
+                opened = {attr: ph.toggleViewAction().isChecked() for attr, ph in self._placeholders.items()}
+                for placeholder in self._placeholders.values():
+                    self.removeDockWidget(placeholder)
+                    placeholder.setParent(None)  # gone now, not later: no two docks share a name
+                self._placeholders.clear()
+            self._arrange_docks(docks, state)
+            for attr, dock in docks.items():
+                if not opened.get(attr, True):
+                    dock.hide()
+            for dock in docks.values():
+                self.actions.panels_menu.addAction(dock.toggleViewAction())
+            if self.session is not None:
+                self._show_session_in_panels(self.session)
+                for dock in (self.problems_dock, self.summary_dock, self.code_dock, self.palette_dock):
+                    dock.set_theme(self.theme)
+                self._on_session_report_changed(self.session.report)
+                self._on_scene_selection_changed()
+        finally:
+            self.setUpdatesEnabled(True)
+        if self.isVisible():  # Qt shows docks added to a shown window from the event loop: after that
+            QTimer.singleShot(0, self, self.panels_ready.emit)
+        else:
+            self.panels_ready.emit()
+
+    def _on_view_first_painted(self) -> None:
+        QTimer.singleShot(0, self, self.build_panels)
 
     def _make_training_dock(self) -> QDockWidget | None:
         try:
@@ -87,35 +177,38 @@ class MainWindow(QMainWindow):
         except ImportError:
             return None
         try:
-            return TrainingDock(self)
+            dock = TrainingDock(self)
         except Exception as exc:  # noqa: BLE001 - the editor must open even if that panel cannot
             print(f"warning: the Training panel could not start: {exc}", file=sys.stderr)
             return None
+        dock.setObjectName(dock.objectName() or "TrainingDock")
+        return dock
 
-    def _arrange_docks(self) -> None:
+    def _arrange_docks(self, docks: dict[str, QDockWidget], state=None) -> None:
+        """Place the panels (or their placeholders) and restore ``state`` or the user's saved layout."""
         A = Qt.DockWidgetArea
-        self.setCorner(Qt.Corner.BottomLeftCorner, A.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, A.RightDockWidgetArea)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
-        self.addDockWidget(A.LeftDockWidgetArea, self.palette_dock)
-        self.addDockWidget(A.RightDockWidgetArea, self.inspector_dock)
-        bottom = [self.problems_dock, self.summary_dock, self.code_dock]
-        if self.training_dock is not None:
-            self.training_dock.setObjectName(self.training_dock.objectName() or "TrainingDock")
-            bottom.append(self.training_dock)
-        for dock in bottom:
-            self.addDockWidget(A.BottomDockWidgetArea, dock)
+        areas = {"left": A.LeftDockWidgetArea, "right": A.RightDockWidgetArea, "bottom": A.BottomDockWidgetArea}
+        placed = [(docks[attr], areas[where]) for attr, _, _, where in PANELS if attr in docks]
+        for dock, area in placed:
+            self.addDockWidget(area, dock)
+        bottom = [dock for dock, area in placed if area == A.BottomDockWidgetArea]
         for dock in bottom[1:]:
             self.tabifyDockWidget(bottom[0], dock)
-        self.addDockWidget(A.RightDockWidgetArea, self.history_dock)
+        self.addDockWidget(A.RightDockWidgetArea, self.history_dock)  # (back) below the inspector
         self.history_dock.hide()
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 320], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.problems_dock], [250], Qt.Orientation.Vertical)
-        for dock in (self.palette_dock, self.inspector_dock, *bottom):
-            self.actions.panels_menu.addAction(dock.toggleViewAction())
-        state = self.settings.value("window/state")
+        self.resizeDocks([docks["palette_dock"], docks["inspector_dock"]], [220, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["problems_dock"]], [250], Qt.Orientation.Vertical)
+        if state is None:
+            state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+        if bottom and self.session is not None:
+            self._raise_report_panel(docks)
+
+    def _raise_report_panel(self, docks: dict[str, QDockWidget] | None = None) -> None:
+        """Bring Problems to the front when the design has errors, else Summary."""
+        docks = docks or {"problems_dock": self.problems_dock, "summary_dock": self.summary_dock}
+        docks["problems_dock" if self.session.report.errors else "summary_dock"].raise_()
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -150,14 +243,19 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         if old_scene is not None:
             old_scene.deleteLater()
+        if self.panels_built:
+            self._show_session_in_panels(session)
+        if self.panels_built or self._placeholders:
+            self._raise_report_panel(self._placeholders or None)
+        self._on_session_report_changed(session.report)
+        self._update_title()
+        QTimer.singleShot(0, self.view, self.view.fit)
+        self.document_replaced.emit()
+
+    def _show_session_in_panels(self, session: Session) -> None:
         self.inspector_dock.set_session(session)
         self.summary_dock.set_session(session)
         self.code_dock.set_session(session)
-        self._on_session_report_changed(session.report)
-        self._update_title()
-        (self.problems_dock if session.report.errors else self.summary_dock).raise_()
-        QTimer.singleShot(0, self.view, self.view.fit)
-        self.document_replaced.emit()
 
     # --------------------------------------------------------------- editing
     def add_node(self, type_id: str, scene_pos: QPointF | None = None) -> str:
@@ -187,7 +285,8 @@ class MainWindow(QMainWindow):
         self.view.setFocus()
 
     def _on_scene_selection_changed(self) -> None:
-        self.inspector_dock.show_nodes(self.scene.selected_node_ids())
+        if self.inspector_dock is not None:
+            self.inspector_dock.show_nodes(self.scene.selected_node_ids())
 
     def _on_view_zoom_changed(self, zoom: float) -> None:
         self.zoom_label.setText(f"{round(zoom * 100)}%")
@@ -195,8 +294,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- reporting
     def _on_session_report_changed(self, report) -> None:
         doc = self.document
-        names = {nid: n.name for nid, n in doc.nodes.items()}
-        self.problems_dock.set_diagnostics(report.diagnostics + self.session.advice, names)
+        if self.problems_dock is not None:
+            names = {nid: n.name for nid, n in doc.nodes.items()}
+            self.problems_dock.set_diagnostics(report.diagnostics + self.session.advice, names)
         n_err, n_warn = len(report.errors), len(report.warnings)
         t = self.theme
         if n_err:
@@ -240,8 +340,9 @@ class MainWindow(QMainWindow):
         self.actions.apply_theme(self.theme.subtext if self.theme.dark else self.theme.text)
         self.scene.set_theme(self.theme)
         self.view.resetCachedContent()
-        for dock in (self.problems_dock, self.summary_dock, self.code_dock, self.palette_dock):
-            dock.set_theme(self.theme)
+        if self.panels_built:
+            for dock in (self.problems_dock, self.summary_dock, self.code_dock, self.palette_dock):
+                dock.set_theme(self.theme)
         if self.session is not None:
             self._on_session_report_changed(self.session.report)
 

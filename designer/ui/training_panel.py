@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -170,7 +170,13 @@ class TrainingDock(QDockWidget):
         return self._plots
 
     def _on_self_visibility_changed(self, visible: bool) -> None:
-        if visible:
+        if visible and self._plots is None:
+            # From the event loop: restoring a layout shows and hides docks in passing, and the
+            # curves (pyqtgraph and numpy, about 0.5 s) are built only for a dock really seen.
+            QTimer.singleShot(0, self, self._on_shown)
+
+    def _on_shown(self) -> None:
+        if self.isVisible() and not self.visibleRegion().isEmpty():
             self.plots  # noqa: B018 - build the curves the first time the dock is seen
 
     def _build_settings(self) -> QScrollArea:

@@ -18,6 +18,8 @@ MINOR, MAJOR = 20.0, 100.0
 
 class GraphView(QGraphicsView):
     zoom_changed = Signal(float)
+    #: Emitted once, after the viewport's first paint (the app then builds its panels).
+    first_painted = Signal()
     #: A node type was dropped from the palette: (type_id, scene position).
     node_type_dropped = Signal(str, QPointF)
 
@@ -37,6 +39,7 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._space = False
         self._pan_from: QPointF | None = None
+        self._painted = False
 
     # ---------------------------------------------------------------- zooming
     @property
@@ -164,6 +167,12 @@ class GraphView(QGraphicsView):
             event.acceptProposedAction()
         else:
             super().dropEvent(event)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
 
     # ------------------------------------------------------------- background
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
