@@ -64,6 +64,41 @@ def add_node(window: MainWindow, type_id: str, scene_pos: QPointF | None = None,
     return nid
 
 
+def quick_add_types(from_input: bool) -> dict[str, list[registry.NodeType]]:
+    """Node types, by palette category, that can sit at the loose end of a connection dragged
+    from an input port (they need an output) or from an output port (they need an input)."""
+    return {
+        category: kept
+        for category, types in registry.categories().items()
+        if (kept := [t for t in types if (t.outputs if from_input else t.inputs)])
+    }
+
+
+def add_connected(
+    window: MainWindow, type_id: str, scene_pos: QPointF, node_id: str, port: str, port_is_input: bool
+) -> str:
+    """Add a node where a connection from ``node_id``'s ``port`` was dropped and connect it,
+    in one undo step: below the drop point when fed by an output, above it when it feeds an
+    input. Returns the new node's id."""
+    doc = window.document
+    ntype = registry.get(type_id)
+    other = doc.nodes[node_id]
+    y = scene_pos.y() - NODE_H if port_is_input else scene_pos.y()
+    x, y = free_spot(window, scene_pos.x() - NODE_W / 2, y)
+    nid = new_id()
+    name = doc.unique_name(ntype.name_stem or ntype.type_id)
+    data = {"nodes": [{"id": nid, "type": ntype.type_id, "name": name, "params": ntype.defaults(), "pos": (x, y)}]}
+    if port_is_input:
+        link = _LateConnect(doc, nid, node_id, ntype.outputs[0].name, port)
+        text = f"Add {ntype.display_name} before {other.name}"
+    else:
+        link = _LateConnect(doc, node_id, nid, port, ntype.inputs[0].name)
+        text = f"Add {ntype.display_name} after {other.name}"
+    window.session.push(MacroCommand(text, [AddGraphCommand(doc, data, ""), link]))
+    window.scene.select_nodes([nid])
+    return nid
+
+
 class _LateConnect(QUndoCommand):
     """A connect step inside a macro whose destination node is created by an earlier step."""
 

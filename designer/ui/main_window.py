@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoGroup
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QUndoView
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+    QWidgetAction,
+)
 
 from ..graph.document import GraphDocument, new_id
 from ..io.autosave import Autosaver
@@ -236,6 +248,7 @@ class MainWindow(QMainWindow):
         session.report_changed.connect(self._on_session_report_changed)
         self.scene = GraphScene(session, self.theme, self)
         self.scene.selectionChanged.connect(self._on_scene_selection_changed)
+        self.scene.connection_dropped.connect(self._on_scene_connection_dropped)
         self.view.setScene(self.scene)
         if old is not None:
             self.undo_group.removeStack(old.undo_stack)
@@ -283,6 +296,72 @@ class MainWindow(QMainWindow):
     def _on_view_node_type_dropped(self, type_id: str, pos: QPointF) -> None:
         self.add_node(type_id, pos)
         self.view.setFocus()
+
+    def quick_add_menu(self, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF) -> QMenu:
+        """The menu offered where a connection was dropped on empty canvas: a search field and
+        every node type that fits the loose end, under its palette category; choosing one (or
+        typing and pressing Enter) adds it there, connected."""
+        menu = QMenu(self)
+        menu.setObjectName("quickAddMenu")
+        origin = self.document.nodes[node_id].name
+        head = QWidget()
+        layout = QVBoxLayout(head)
+        layout.setContentsMargins(8, 4, 8, 4)
+        title = QLabel(f"Add a node {'feeding' if port_is_input else 'after'} {origin}")
+        title.setObjectName("menuTitle")
+        search = QLineEdit()
+        search.setObjectName("menuSearch")
+        search.setPlaceholderText("Search…")
+        search.setClearButtonEnabled(True)
+        layout.addWidget(title)
+        layout.addWidget(search)
+        head_action = QWidgetAction(menu)
+        head_action.setDefaultWidget(head)
+        menu.addAction(head_action)
+        groups: list[tuple[QWidgetAction, list]] = []
+        for category, types in editing.quick_add_types(port_is_input).items():
+            heading = QWidgetAction(menu)
+            label = QLabel(category.upper())
+            label.setObjectName("menuSection")
+            heading.setDefaultWidget(label)
+            heading.setEnabled(False)
+            menu.addAction(heading)
+            entries = []
+            for ntype in types:
+                action = menu.addAction(icons.category_icon(category), ntype.display_name)
+                action.setData(ntype.type_id)
+                action.setToolTip(ntype.description)
+                action.triggered.connect(
+                    partial(editing.add_connected, self, ntype.type_id, scene_pos, node_id, port, port_is_input)
+                )
+                entries.append((f"{ntype.display_name} {ntype.type_id} {category}".lower(), action))
+            groups.append((heading, entries))
+
+        def on_search_text_changed(text: str) -> None:
+            words = text.lower().split()
+            for heading, entries in groups:
+                shown = 0
+                for key, action in entries:
+                    action.setVisible(all(w in key for w in words))
+                    shown += action.isVisible()
+                heading.setVisible(shown > 0)
+            first = next((a for _, entries in groups for _, a in entries if a.isVisible()), None)
+            menu.setActiveAction(first)
+
+        # Enter: the line edit passes the key on to the menu, which triggers its active action.
+        search.textChanged.connect(on_search_text_changed)
+        menu.aboutToShow.connect(lambda: QTimer.singleShot(0, search, search.setFocus))
+        menu.search = search  # type: ignore[attr-defined]  (tests type into it)
+        return menu
+
+    def _on_scene_connection_dropped(self, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF) -> None:
+        menu = self.quick_add_menu(node_id, port, port_is_input, scene_pos)
+        self.popup_menu(menu, self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos)))
+        menu.deleteLater()
+
+    def popup_menu(self, menu: QMenu, global_pos) -> None:
+        """Run a context menu until it closes (tests stand in for the user here)."""
+        menu.exec(global_pos)
 
     def _on_scene_selection_changed(self) -> None:
         if self.inspector_dock is not None:

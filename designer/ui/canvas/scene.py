@@ -36,6 +36,9 @@ _RANK = {Severity.ERROR: 3, Severity.WARNING: 2, "cause": 3, Severity.INFO: 1}
 class GraphScene(QGraphicsScene):
     #: Emitted after a report was applied, with the number of items that had to be redrawn.
     report_applied = Signal(int)
+    #: A connection was dragged from a port and released on empty canvas: (node id, port name,
+    #: whether that port is an input, scene position). The window offers to add a node there.
+    connection_dropped = Signal(str, str, bool, QPointF)
 
     def __init__(self, session: Session, theme: Theme, parent=None):
         super().__init__(parent)
@@ -231,6 +234,9 @@ class GraphScene(QGraphicsScene):
         if target is not None:
             out, inp = (drag.origin, target) if not drag.origin.is_input else (target, drag.origin)
             self.connect_ports(out, inp)
+        elif not any(isinstance(item, (NodeItem, PortItem)) for item in self.items(pos)):
+            origin = drag.origin
+            self.connection_dropped.emit(origin.node_id, origin.name, origin.is_input, pos)
 
     def connect_ports(self, out: PortItem, inp: PortItem) -> str:
         """Connect an output port to an input port through an undo command; returns the edge id."""
