@@ -7,6 +7,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyle
 
+from ...graph.layout import GAP_Y, NODE_H
 from .port_item import PortItem
 
 
@@ -16,6 +17,33 @@ def curve(a: QPointF, b: QPointF) -> QPainterPath:
     path = QPainterPath(a)
     path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
     return path
+
+
+def route(a: QPointF, b: QPointF) -> tuple[QPainterPath, QPointF]:
+    """The drawn path of an edge from ``a`` (a node's bottom) to ``b`` (a node's top), and
+    where its shape label goes.
+
+    Between neighbouring levels of the layout, the S-curve of :func:`curve`. An edge that
+    spans levels bends just below its source, runs across in the gap under the source's
+    level and then goes straight down to its target, in the lane the layout keeps free
+    for it: like the buses of the papers' figures, and never through the nodes of the
+    levels it crosses (which an S-curve cuts across diagonally). Its label sits on that
+    last straight run, clear of the labels of the other edges sharing the bus.
+    """
+    dx, dy = b.x() - a.x(), b.y() - a.y()
+    if dy < NODE_H + GAP_Y or abs(dx) < 1.0:
+        path = curve(a, b)
+        return path, path.pointAtPercent(0.5)
+    r = min(14.0, abs(dx) / 2)
+    s = 1.0 if dx > 0 else -1.0
+    y0 = a.y() + GAP_Y / 2
+    path = QPainterPath(a)
+    path.lineTo(a.x(), y0 - r)
+    path.quadTo(a.x(), y0, a.x() + s * r, y0)
+    path.lineTo(b.x() - s * r, y0)
+    path.quadTo(b.x(), y0, b.x(), y0 + r)
+    path.lineTo(b)
+    return path, QPointF(b.x(), (y0 + b.y()) / 2)
 
 
 class EdgeItem(QGraphicsItem):
@@ -62,14 +90,13 @@ class EdgeItem(QGraphicsItem):
         self.prepareGeometryChange()
         a = self.src.anchor()
         b = self.dst.anchor(self.index, self.count)
-        self._path = curve(a, b - QPointF(0, 12))
+        self._path, mid = route(a, b - QPointF(0, 12))
         stroker = QPainterPathStroker()
         stroker.setWidth(12)
         self._hit = stroker.createStroke(self._path)
         if self.label:
             fm = QFontMetricsF(self.font())
             w, h = fm.horizontalAdvance(self.label) + 12, fm.height() + 4
-            mid = self._path.pointAtPercent(0.5)
             self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
         else:
             self._label_rect = QRectF()
