@@ -20,9 +20,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .records import EpochRecord, StepRecord
+from .records import EpochRecord, StepRecord, TrainConfig
 
-__all__ = ["CHECKPOINT_FORMAT", "save_checkpoint", "load_checkpoint", "RunLog", "list_runs", "export_weights"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "DESIGN_FILE",
+    "RunLog",
+    "continue_run",
+    "export_weights",
+    "list_runs",
+    "load_checkpoint",
+    "save_checkpoint",
+]
 
 CHECKPOINT_FORMAT = "inception-designer-checkpoint/1"
 EPOCH_FIELDS = [f.name for f in dataclasses.fields(EpochRecord)]
@@ -92,6 +101,10 @@ def _atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+#: The design a run trained, as a project file, kept in the run's folder.
+DESIGN_FILE = "design.json"
+
+
 class RunLog:
     """The record of one run on disk: ``run.json`` plus CSVs, rewritten as the run goes."""
 
@@ -151,3 +164,34 @@ def list_runs(base: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 found.append(data)
     found.sort(key=lambda d: str(d.get("started_at", "")))
     return found
+
+
+def continue_run(run_dir: str | os.PathLike[str], epochs: int) -> tuple[Any, TrainConfig]:
+    """The design and settings that continue the run in ``run_dir`` from its ``last.pt`` up to
+    ``epochs`` in total, with the run's own settings and into the same folder.
+
+    Returns ``(GraphDocument, TrainConfig)``; raises ``ValueError`` with a message that says
+    what is missing. The design comes from the run's ``design.json`` (read as data).
+    """
+    from ..io.project import ProjectError, load
+
+    run_dir = Path(run_dir)
+    name = run_dir.name
+    try:
+        info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{run_dir} is not a readable training run (run.json: {exc})") from None
+    last = run_dir / "last.pt"
+    if not last.is_file():
+        raise ValueError(f"run {name} saved no checkpoint to continue from: it ended before its first epoch did")
+    if not (run_dir / DESIGN_FILE).is_file():
+        raise ValueError(f"run {name} did not keep its design ({DESIGN_FILE}), so it cannot be continued")
+    try:
+        doc = load(run_dir / DESIGN_FILE)
+    except ProjectError as exc:
+        raise ValueError(f"run {name}: {exc}") from None
+    done = len(info.get("epochs") or [])
+    if epochs <= done:
+        raise ValueError(f"run {name} has trained {done} epochs already: set Epochs above {done} to continue it")
+    config = dict(info.get("config") or {}, epochs=epochs, resume=str(last), out_dir=str(run_dir))
+    return doc, TrainConfig.from_dict(config)

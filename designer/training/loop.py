@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .checkpoint import RunLog, load_checkpoint, save_checkpoint
+from .checkpoint import DESIGN_FILE, RunLog, load_checkpoint, save_checkpoint
 from .data import DataError, DataSource, check_compatible, open_dataset
 from .device import ConfigError, DeviceSetup, device_memory, setup_device
 from .optim import NonFiniteLoss, lr_at, make_optimizer, total_loss
@@ -234,6 +234,11 @@ def _run(
         info = {k: v for k, v in dataclasses.asdict(started).items() if k != "config"}
         info.update(config=cfg.to_dict(), started_at=datetime.now().isoformat(timespec="seconds"), epochs=history)
         state["log"] = RunLog(cfg.out_dir, info, resume_step=step if cfg.resume else None)
+        design = Path(cfg.out_dir) / DESIGN_FILE
+        if not (cfg.resume and design.is_file()):  # the design trained, so the run can be continued
+            from ..io.project import atomic_write_text, dumps
+
+            atomic_write_text(design, dumps(doc))
     yield started
     for note in source.notes:
         yield StatusRecord("note", note)

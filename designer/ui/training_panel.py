@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from ..training.checkpoint import export_weights, list_runs
+from ..training.checkpoint import continue_run, export_weights, list_runs
 from ..training.records import (
     EpochRecord,
     ErrorRecord,
@@ -114,6 +114,11 @@ class TrainingDock(QDockWidget):
         self.pause_button.setCheckable(True)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current batch (the last finished epoch stays saved)")
+        self.continue_button = QPushButton("Continue run")
+        self.continue_button.setToolTip(
+            "Continue the run selected under Runs from its last saved epoch, up to Epochs in total,\n"
+            "with that run's own design and settings, into the same folder"
+        )
         self.export_button = QToolButton()
         self.export_button.setText("Export weights…")
         self.progress = QProgressBar()
@@ -122,7 +127,7 @@ class TrainingDock(QDockWidget):
         self.progress.setFormat("")
         self.status_label = QLabel("Ready")
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for w in (self.start_button, self.pause_button, self.stop_button, self.export_button):
+        for w in (self.start_button, self.pause_button, self.stop_button, self.continue_button, self.export_button):
             bar.addWidget(w)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.status_label, 2)
@@ -155,6 +160,8 @@ class TrainingDock(QDockWidget):
         self.start_button.clicked.connect(self._on_start_button_clicked)
         self.pause_button.toggled.connect(self._on_pause_button_toggled)
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
+        self.continue_button.clicked.connect(self._on_continue_button_clicked)
+        self.history.itemSelectionChanged.connect(self._update_continue_button)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.tabs.currentChanged.connect(lambda _i: self.refresh_history())
         self.visibilityChanged.connect(self._on_self_visibility_changed)
@@ -281,6 +288,31 @@ class TrainingDock(QDockWidget):
         if cfg.data == "":
             self._show_message("Choose a data folder, or the synthetic data.", error=True)
             return False
+        self._launch(doc, cfg)
+        return True
+
+    def selected_run(self) -> Path | None:
+        """The folder of the run selected under Runs."""
+        rows = {i.row() for i in self.history.selectedItems()}
+        if len(rows) != 1:
+            return None
+        item = self.history.item(rows.pop(), 0)
+        return Path(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def continue_selected(self) -> bool:
+        """Continue the selected run up to the Epochs setting in total. False when nothing started."""
+        run_dir = self.selected_run()
+        if self.runner.running or run_dir is None:
+            return False
+        try:
+            doc, cfg = continue_run(run_dir, self.epochs.value())
+        except ValueError as exc:
+            self._show_message(str(exc), error=True)
+            return False
+        self._launch(doc, dataclasses.replace(cfg, **self.config_overrides))
+        return True
+
+    def _launch(self, doc, cfg) -> None:
         self.records.clear()
         self.started = self.last_finished = None
         self.message.hide()
@@ -291,7 +323,6 @@ class TrainingDock(QDockWidget):
         self.runner.start(doc, cfg, self.source_override)
         self._set_running(True)
         self._make_room()
-        return True
 
     def _make_room(self) -> None:
         """Show the dock and give it enough height that the curves are readable."""
@@ -329,6 +360,8 @@ class TrainingDock(QDockWidget):
             ]  # fmt: skip
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
+                if c == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, str(run.get("dir", "")))
                 if c >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.history.setItem(r, c, item)
@@ -337,6 +370,13 @@ class TrainingDock(QDockWidget):
     @Slot()
     def _on_start_button_clicked(self) -> None:
         self.start()
+
+    @Slot()
+    def _on_continue_button_clicked(self) -> None:
+        self.continue_selected()
+
+    def _update_continue_button(self) -> None:
+        self.continue_button.setEnabled(not self.runner.running and self.selected_run() is not None)
 
     @Slot(bool)
     def _on_pause_button_toggled(self, checked: bool) -> None:
@@ -422,6 +462,7 @@ class TrainingDock(QDockWidget):
         fin = self.last_finished
         self.export_button.setEnabled(not running and bool(fin and (fin.best_checkpoint or fin.last_checkpoint)))
         self.settings_widget.setEnabled(not running)
+        self._update_continue_button()
 
     def _show_message(self, text: str, error: bool) -> None:
         pal = self.palette()

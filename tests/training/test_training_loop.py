@@ -24,7 +24,7 @@ from designer.training import (
     total_loss,
     train,
 )
-from designer.training.checkpoint import load_checkpoint
+from designer.training.checkpoint import continue_run, load_checkpoint
 from designer.training.data import TensorSource
 
 
@@ -205,3 +205,37 @@ def test_out_of_memory_suggests_a_smaller_batch(tiny, cfg, small_source):
                  small_source.class_names)  # fmt: skip
     err = next(r for r in run(tiny, cfg, src) if isinstance(r, ErrorRecord))
     assert err.kind == "oom" and "smaller batch size, e.g. 16" in err.message
+
+
+def test_a_stopped_run_is_continued_from_its_folder_alone(tiny, cfg, small_source, tmp_path):
+    straight = dataclasses.replace(cfg, epochs=2, out_dir=str(tmp_path / "a"))
+    run(tiny, straight, small_source)
+    control, part = RunControl(), dataclasses.replace(straight, out_dir=str(tmp_path / "b"))
+    for rec in train(tiny, part, source=small_source, control=control):
+        if isinstance(rec, EpochRecord):
+            control.stop()
+    with pytest.raises(ValueError, match="has trained 1 epochs already: set Epochs above 1"):
+        continue_run(tmp_path / "b", 1)
+    doc, resumed = continue_run(tmp_path / "b", 2)
+    assert doc.to_dict() == tiny.to_dict(), "the design comes back from the run's design.json"
+    assert (resumed.epochs, resumed.out_dir, resumed.lr) == (2, str(tmp_path / "b"), straight.lr)
+    assert resumed.resume == str(tmp_path / "b" / "last.pt")
+    recs = run(doc, resumed, small_source)
+    assert [r.epoch for r in recs if isinstance(r, EpochRecord)] == [2]
+    a = load_checkpoint(tmp_path / "a" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "b" / "last.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a), "continuing equals the uninterrupted run"
+
+
+def test_continuing_says_what_is_missing(tmp_path):
+    with pytest.raises(ValueError, match="not a readable training run"):
+        continue_run(tmp_path, 3)
+    (tmp_path / "run.json").write_text('{"epochs": [], "config": {}}')
+    with pytest.raises(ValueError, match="saved no checkpoint"):
+        continue_run(tmp_path, 3)
+    (tmp_path / "last.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="did not keep its design"):
+        continue_run(tmp_path, 3)
+    (tmp_path / "design.json").write_text('{"format": "nope"}')
+    with pytest.raises(ValueError, match=f"run {tmp_path.name}: "):
+        continue_run(tmp_path, 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from pathlib import Path
@@ -157,3 +158,29 @@ def test_the_main_window_hosts_the_dock_and_trains_its_design(make_window, qtbot
         assert dock.start()
     assert dock.records[-1].status == "completed"
     assert dock.history.rowCount() == 1
+
+
+def test_a_run_from_the_runs_tab_is_continued_to_more_epochs(host, qtbot, tmp_path):
+    w = host(source=synthetic(train=64, val=32), tmp=tmp_path / "runs", log_every=1)
+    dock = w.dock
+    with qtbot.waitSignal(dock.runner.finished, timeout=60_000):
+        assert dock.start()
+    first = dock.records[-1]
+    assert isinstance(first, RunFinished) and first.status == "completed"
+    assert not dock.continue_button.isEnabled(), "nothing selected under Runs"
+    dock.history.selectRow(0)
+    assert dock.selected_run() == Path(first.out_dir) and dock.continue_button.isEnabled()
+    # Epochs still says 1: the run has that many, so continuing says what to change.
+    assert not dock.continue_selected()
+    assert "set Epochs above 1" in dock.message.text()
+    dock.epochs.setValue(2)
+    w.document = tiny_design(size=40)  # the open design changed since; the run keeps its own
+    with qtbot.waitSignal(dock.runner.finished, timeout=60_000):
+        assert dock.continue_selected()
+        assert not dock.continue_button.isEnabled(), "one run at a time"
+    started = next(r for r in dock.records if type(r).__name__ == "RunStarted")
+    assert started.start_epoch == 1 and started.out_dir == first.out_dir
+    fin = dock.records[-1]
+    assert isinstance(fin, RunFinished) and fin.status == "completed", fin
+    assert [e["epoch"] for e in json.loads((Path(fin.out_dir) / "run.json").read_text())["epochs"]] == [1, 2]
+    assert dock.history.rowCount() == 1, "the same run, now two epochs long"
