@@ -24,8 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BARE = r"""
-from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView
+# A view that reports its first paint and ends the child (the bare and the chrome children).
+VIEW = r"""
+from PySide6.QtWidgets import QApplication, QGraphicsView
 
 
 class View(QGraphicsView):
@@ -33,7 +34,10 @@ class View(QGraphicsView):
         super().paintEvent(event)
         print("ready", flush=True)
         QApplication.quit()
+"""
 
+BARE = VIEW + r"""
+from PySide6.QtWidgets import QGraphicsScene
 
 app = QApplication([])
 view = View(QGraphicsScene())
@@ -42,21 +46,12 @@ view.show()
 app.exec()
 """
 
-CHROME = r"""
+CHROME = VIEW + r"""
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QLabel,
-    QMainWindow, QToolBar,
+    QDockWidget, QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QLabel, QMainWindow, QToolBar,
 )
-
-
-class View(QGraphicsView):
-    def paintEvent(self, event):
-        super().paintEvent(event)
-        print("ready", flush=True)
-        QApplication.quit()
-
 
 app = QApplication([])
 window = QMainWindow()

@@ -40,17 +40,12 @@ def lint(doc: GraphDocument, report: Report | None = None) -> list[Diagnostic]:
         if node.params.get("bias") is True and any(
             isinstance(steps[i + 1].layer, BatchNorm) for i, _ in convs if i + 1 < len(steps)
         ):
-            out.append(
-                Diagnostic(
-                    Severity.INFO,
-                    "bias-before-bn",
-                    f"{node.name!r}: the conv bias is cancelled by the BatchNorm that follows; turning it off saves "
-                    f"{sum(s.layer.out_channels for _, s in convs if s.layer.bias):,} parameters",
-                    nid,
-                    param="bias",
-                    fix=Fix(f"Turn off the bias of {node.name!r}", ((nid, "bias", False),)),
-                )
-            )
+            out.append(Diagnostic(
+                Severity.INFO, "bias-before-bn",
+                f"{node.name!r}: the conv bias is cancelled by the BatchNorm that follows; turning it off saves "
+                f"{sum(s.layer.out_channels for _, s in convs if s.layer.bias):,} parameters",
+                nid, param="bias", fix=Fix(f"Turn off the bias of {node.name!r}", ((nid, "bias", False),)),
+            ))
         if node.type_id not in ("conv", "branch") or not convs:
             continue
         # --- missing bottleneck ----------------------------------------------------
@@ -68,19 +63,15 @@ def lint(doc: GraphDocument, report: Report | None = None) -> list[Diagnostic]:
             macs_now = conv.macs(step.in_shape, step.out_shape)
             macs_bn = oh * ow * r * conv.in_channels + oh * ow * r * conv.out_channels * kh * kw
             if r < conv.in_channels and macs_now >= MIN_SAVING * macs_bn:
-                out.append(
-                    Diagnostic(
-                        Severity.INFO,
-                        "bottleneck",
-                        f"{node.name!r}: this {kh}x{kw} conv reads {conv.in_channels} channels and costs "
-                        f"{fmt_count(macs_now)} MACs; a 1x1 bottleneck to {r} channels first would cost "
-                        f"{fmt_count(macs_bn)} ({macs_now / macs_bn:.1f}x fewer), as in the Inception module",
-                        nid,
-                        fix=Fix(f"Add a 1x1 reduction to {r} channels in {node.name!r}", ((nid, "reduce_channels", r),))
-                        if node.type_id == "branch"
-                        else None,
-                    )
-                )
+                out.append(Diagnostic(
+                    Severity.INFO, "bottleneck",
+                    f"{node.name!r}: this {kh}x{kw} conv reads {conv.in_channels} channels and costs "
+                    f"{fmt_count(macs_now)} MACs; a 1x1 bottleneck to {r} channels first would cost "
+                    f"{fmt_count(macs_bn)} ({macs_now / macs_bn:.1f}x fewer), as in the Inception module",
+                    nid,
+                    fix=Fix(f"Add a 1x1 reduction to {r} channels in {node.name!r}", ((nid, "reduce_channels", r),))
+                    if node.type_id == "branch" else None,
+                ))
         # --- factorization ---------------------------------------------------------
         if kh == kw and kh >= 5 and (node.type_id != "branch" or node.params["factorize"] == "none"):
             c_in, c_out = conv.in_channels // conv.groups, conv.out_channels
@@ -92,16 +83,12 @@ def lint(doc: GraphDocument, report: Report | None = None) -> list[Diagnostic]:
                 choice = "asymmetric"
             full = kh * kw * c_in * c_out
             if alt < full:
-                out.append(
-                    Diagnostic(
-                        Severity.INFO,
-                        "factorize",
-                        f"{node.name!r}: a {kh}x{kw} conv can be factorized into {how} with the same receptive "
-                        f"field and {100 * (1 - alt / full):.0f}% fewer MACs (Inception v3)",
-                        nid,
-                        fix=Fix(f"Factorize {node.name!r} ({choice})", ((nid, "factorize", choice),))
-                        if node.type_id == "branch"
-                        else None,
-                    )
-                )
+                out.append(Diagnostic(
+                    Severity.INFO, "factorize",
+                    f"{node.name!r}: a {kh}x{kw} conv can be factorized into {how} with the same receptive "
+                    f"field and {100 * (1 - alt / full):.0f}% fewer MACs (Inception v3)",
+                    nid,
+                    fix=Fix(f"Factorize {node.name!r} ({choice})", ((nid, "factorize", choice),))
+                    if node.type_id == "branch" else None,
+                ))
     return out

@@ -44,10 +44,7 @@ def test_googlenet_blocks_read_like_torchvision():
     # One Inception class for the nine blocks, taking Table 1's channel counts as arguments.
     assert "class Inception(nn.Module):" in src and "class Inception3a" not in src
     assert "self.b2_3x3 = BasicConv2d(b2_reduce, b2_3x3, kernel_size=3, padding=1)" in src
-    assert re.search(
-        r"self\.inception3a = Inception\(\s*192, b1_1x1=64, b2_reduce=96, b2_3x3=128, b3_reduce=16, "
-        r"b3_5x5=32, b4_proj=32\s*\)",
-        src,
-    )
+    assert re.search(r"self\.inception3a = Inception\(\s*192, b1_1x1=64, b2_reduce=96, b2_3x3=128, b3_reduce=16, "
+                     r"b3_5x5=32, b4_proj=32\s*\)", src)
     assert re.search(r"x = self\.inception_?3a\(x\)  # N x 256 x 28 x 28", src)
     assert "return GoogLeNetOutputs(x, (aux1, aux2))" in src

@@ -130,15 +130,21 @@ def test_checkpoints_load_with_weights_only_and_into_a_fresh_model(tiny, cfg, sm
     assert info["status"] == "completed" and info["params"] > 0 and len(info["epochs"]) == 1
 
 
-def test_resume_continues_exactly_where_the_run_left_off(tiny, cfg, small_source, tmp_path):
+def straight_and_stopped(doc, cfg, source, tmp_path):
+    """A 2-epoch run in tmp/a, and the same run stopped after its first epoch in tmp/b."""
     straight = dataclasses.replace(cfg, epochs=2, out_dir=str(tmp_path / "a"))
-    run(tiny, straight, small_source)
-    # stop the same 2-epoch run after its first epoch, then resume it from last.pt
+    run(doc, straight, source)
     control, part = RunControl(), dataclasses.replace(straight, out_dir=str(tmp_path / "b"))
-    for rec in train(tiny, part, source=small_source, control=control):
+    for rec in train(doc, part, source=source, control=control):
         if isinstance(rec, EpochRecord):
             control.stop()
     assert rec.status == "stopped"
+    return straight, part
+
+
+def test_resume_continues_exactly_where_the_run_left_off(tiny, cfg, small_source, tmp_path):
+    # stop a 2-epoch run after its first epoch, then resume it from last.pt
+    straight, part = straight_and_stopped(tiny, cfg, small_source, tmp_path)
     ck = load_checkpoint(tmp_path / "b" / "last.pt")
     assert ck["epoch"] == 1
     resumed_cfg = dataclasses.replace(part, resume=str(tmp_path / "b" / "last.pt"))
@@ -208,12 +214,7 @@ def test_out_of_memory_suggests_a_smaller_batch(tiny, cfg, small_source):
 
 
 def test_a_stopped_run_is_continued_from_its_folder_alone(tiny, cfg, small_source, tmp_path):
-    straight = dataclasses.replace(cfg, epochs=2, out_dir=str(tmp_path / "a"))
-    run(tiny, straight, small_source)
-    control, part = RunControl(), dataclasses.replace(straight, out_dir=str(tmp_path / "b"))
-    for rec in train(tiny, part, source=small_source, control=control):
-        if isinstance(rec, EpochRecord):
-            control.stop()
+    straight, _ = straight_and_stopped(tiny, cfg, small_source, tmp_path)
     with pytest.raises(ValueError, match="has trained 1 epochs already: set Epochs above 1"):
         continue_run(tmp_path / "b", 1)
     doc, resumed = continue_run(tmp_path / "b", 2)
