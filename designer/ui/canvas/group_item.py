@@ -9,6 +9,11 @@ from PySide6.QtWidgets import QGraphicsItem
 from ..theme import qcolor
 
 MARGIN, TITLE_H = 22.0, 26.0
+#: Zoomed out (the whole of GoogLeNet fits at about 10%), the title leaves the frame's top band
+#: (too thin to read) for the free canvas left of the frame, at a fixed on-screen size, so the
+#: blocks can be told apart like the rows of the papers' tables. Readable down to LOW_LOD.
+OVERVIEW_LOD, LOW_LOD, OVERVIEW_PX = 0.25, 0.05, 12.0
+OVERVIEW_ROOM = OVERVIEW_PX / LOW_LOD * 9  # scene units left of the frame: about 9 em at LOW_LOD
 
 
 class GroupItem(QGraphicsItem):
@@ -35,7 +40,7 @@ class GroupItem(QGraphicsItem):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return self.frame.adjusted(-2, -2, 2, 2)
+        return self.frame.adjusted(-2 - OVERVIEW_ROOM, -2, 2, 2)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         theme = self.scene().theme  # type: ignore[union-attr]
@@ -51,10 +56,17 @@ class GroupItem(QGraphicsItem):
         painter.setBrush(fill)
         painter.drawRoundedRect(self.frame, 14, 14)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod > 0.25:
+        title = QColor(border)
+        title.setAlpha(255)
+        painter.setPen(title)
+        if lod > OVERVIEW_LOD:
             painter.setFont(self._font)
-            title = QColor(border)
-            title.setAlpha(255)
-            painter.setPen(title)
             rect = QRectF(self.frame.left() + 14, self.frame.top() + 6, self.frame.width() - 28, TITLE_H - 4)
             painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.name.upper())
+        elif lod >= LOW_LOD:
+            font = QFont(self._font)
+            font.setPixelSize(max(1, round(OVERVIEW_PX / lod)))
+            painter.setFont(font)
+            gap = OVERVIEW_PX / lod
+            rect = QRectF(self.frame.left() - OVERVIEW_ROOM, self.frame.top(), OVERVIEW_ROOM - gap, self.frame.height())
+            painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.name.upper())

@@ -69,9 +69,11 @@ class GraphView(QGraphicsView):
         """Fit the whole design, never magnifying past 1:1 (small designs stay crisp)."""
         scene = self.scene()
         rect = QRectF()
-        for item in list(scene.nodes.values()) + list(scene.groups.values()):  # type: ignore[attr-defined]
-            if item.isVisible():
-                rect = rect.united(item.sceneBoundingRect())
+        for item in scene.nodes.values():  # type: ignore[attr-defined]
+            rect = rect.united(item.sceneBoundingRect())
+        for group in scene.groups.values():  # type: ignore[attr-defined]
+            if group.isVisible():  # the frame; its bounding rect also holds the zoomed-out title's room
+                rect = rect.united(group.mapRectToScene(group.frame))
         if rect.isNull():
             self.set_zoom(1.0)
             self.centerOn(0, 0)
