@@ -27,5 +27,13 @@ def grouped(n: int | None) -> str:
     return "–" if n is None else f"{n:,}"
 
 
+def params_text(inference: int, total: int, unit: str = "") -> str:
+    """Parameters as the papers quote them (the inference network), with the aux heads' total
+    after it when there are any: ``'6,998,552 params (13,378,280 with aux heads)'``."""
+    if total == inference:
+        return f"{grouped(total)}{unit}"
+    return f"{grouped(inference)}{unit} ({grouped(total)} with aux heads)"
+
+
 def percent(x: float) -> str:
     return f"{100 * x:.1f}%"

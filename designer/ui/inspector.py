@@ -27,7 +27,7 @@ from ..graph.document import DocEvent
 from ..graph.params import ParamError
 from . import icons
 from .commands import RenameCommand, SetParamCommand
-from .format import compact, grouped, percent, shape_text
+from .format import compact, grouped, params_text, percent, shape_text
 from .param_editors import ParamEditorWidget, make_editor
 from .session import Session
 
@@ -100,7 +100,7 @@ class InspectorDock(QDockWidget):
             layout.addWidget(_label("Design", "sectionTitle"))
             form = QFormLayout()
             form.addRow("Nodes", _label(f"{len(doc.nodes)}"))
-            form.addRow("Parameters", _label(grouped(costs.total.params)))
+            form.addRow("Parameters", _label(params_text(costs.inference.params, costs.total.params), wrap=True))
             form.addRow("MACs / image", _label(f"{grouped(costs.inference.macs)}  ({compact(costs.inference.macs)})"))
             out = self.session.report.output_id
             form.addRow("Output", _label(shape_text(self.session.report.shapes.get(out)) if out else "–"))

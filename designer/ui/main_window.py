@@ -28,7 +28,7 @@ from . import editing, files, icons, theme
 from .actions import Actions
 from .canvas import GraphScene, GraphView
 from .commands import FixCommand
-from .format import compact, grouped, shape_text
+from .format import compact, params_text, shape_text
 from .session import Session
 from .settings import app_settings
 
@@ -388,7 +388,7 @@ class MainWindow(QMainWindow):
             out = report.shapes.get(report.output_id) if report.output_id else None
             name, color = ("warning", t.warning) if n_warn else ("ok", t.ok)
             text = (
-                f"Valid · output {shape_text(out)} · {grouped(costs.total.params)} params · "
+                f"Valid · output {shape_text(out)} · {params_text(costs.inference.params, costs.total.params, ' params')} · "
                 f"{compact(costs.inference.macs)} MACs"
                 + (f" · {n_warn} warning{'s' * (n_warn != 1)}" if n_warn else "")
             )

@@ -154,12 +154,12 @@ class SummaryDock(ReportDock):
             (parent.addChild(item) if parent is not None else self.tree.addTopLevelItem(item))
         out = rep.shapes.get(rep.output_id) if rep.output_id else None
         text = (
-            f"<b>{grouped(costs.total.params)}</b> parameters &nbsp;·&nbsp; <b>{compact(total)}</b> MACs / image"
+            f"<b>{grouped(costs.inference.params)}</b> parameters &nbsp;·&nbsp; <b>{compact(total)}</b> MACs / image"
             f" &nbsp;·&nbsp; {costs.total.activation_bytes / 2**20:.1f} MiB activations"
             f" &nbsp;·&nbsp; output <b>{shape_text(out)}</b>"
         )
         if costs.aux_params:
-            text += f" &nbsp;·&nbsp; aux heads {grouped(costs.aux_params)} params"
+            text += f" &nbsp;·&nbsp; aux heads +{grouped(costs.aux_params)} params (training only)"
         if hot is not None:
             text += (
                 f"<br><span style='color:{self.theme.warning}'>▮</span> heaviest: <b>{doc.nodes[hot].name}</b> "

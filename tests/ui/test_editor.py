@@ -265,3 +265,13 @@ def test_dragging_a_connection_highlights_compatible_ports_and_connects(window):
     assert scene.nodes[b1].inputs["in"].state == ""
     scene.end_connection(QPointF(-5000, -5000))  # dropped on nothing: no edge
     assert len(doc.in_edges(inp)) == 0
+
+
+def test_parameters_are_quoted_for_inference_with_the_aux_heads_total_beside(window):
+    open_example(window, "googlenet")
+    window.session.revalidate()
+    status = window.status_label.text()
+    assert "6,998,552 params (13,378,280 with aux heads)" in status, status
+    assert "1.6G MACs" in status
+    open_example(window, "inception_module")
+    assert "163,696 params ·" in window.status_label.text(), "no aux heads: one figure"
