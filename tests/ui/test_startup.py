@@ -125,3 +125,37 @@ def test_the_saved_layout_is_restored_without_moving_the_canvas(deferred, qtbot)
     state = bytes(window.saveState().data())
     for name in ("PaletteDock", "InspectorDock", "ProblemsDock", "SummaryDock", "CodeDock", "TrainingDock"):
         assert state.count(name.encode("utf-16-be")) == 1, f"{name} is saved once"
+
+
+RUN_APP = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from designer.ui.app import make_app, run_app
+app = make_app()
+
+
+def check():
+    (window,) = [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"]
+    errors = [d.code for d in window.problems_dock.diagnostics if d.severity == "error"]
+    print(window.panels_built, len(window.scene.nodes), window.windowTitle(), errors, sep="|", flush=True)
+    window.close()
+
+
+QTimer.singleShot(3000, check)
+sys.exit(run_app(sys.argv[1:]))
+"""
+
+
+def test_the_real_entry_point_opens_a_file_and_builds_its_panels(tmp_path):
+    import shutil
+
+    design = tmp_path / "my design.json"
+    shutil.copy(example_path("inception_module_mismatch"), design)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_APP, str(design)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    built, nodes, title, errors = proc.stdout.strip().splitlines()[-1].split("|")
+    assert (built, nodes) == ("True", "9")
+    assert "my design" in title and "merge-mismatch" in errors
