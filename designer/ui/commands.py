@@ -131,14 +131,17 @@ class ConnectCommand(QUndoCommand):
         src_port: str,
         dst_port: str,
         edge_id: str,
+        index: int | None = None,
     ):
+        """``index``: the place among the destination's inputs (a concat's order); last by default."""
         super().__init__()
         self.doc, self.edge = doc, {"id": edge_id, "src": src, "dst": dst, "src_port": src_port, "dst_port": dst_port}
+        self.index = index
         self.setText(f"Connect {doc.nodes[src].name} → {doc.nodes[dst].name}")
 
     def redo(self) -> None:
         e = self.edge
-        self.doc.connect(e["src"], e["dst"], e["src_port"], e["dst_port"], e["id"])
+        self.doc.connect(e["src"], e["dst"], e["src_port"], e["dst_port"], e["id"], index=self.index)
 
     def undo(self) -> None:
         self.doc.disconnect(self.edge["id"])

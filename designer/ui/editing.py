@@ -99,12 +99,44 @@ def add_connected(
     return nid
 
 
+def insert_on_edge(window: MainWindow, type_id: str, edge_id: str) -> str:
+    """Put a new node of ``type_id`` on an edge (src -> new -> dst), half-way along it, in one
+    undo step; a concat keeps the order of its inputs. Returns the new node's id."""
+    doc = window.document
+    ntype = registry.get(type_id)
+    edge = doc.edges[edge_id]
+    src, dst = doc.nodes[edge.src], doc.nodes[edge.dst]
+    index = [e.id for e in doc.in_edges(edge.dst)].index(edge_id)
+    x, y = free_spot(window, (src.pos[0] + dst.pos[0]) / 2, (src.pos[1] + dst.pos[1]) / 2)
+    nid = new_id()
+    name = doc.unique_name(ntype.name_stem or ntype.type_id)
+    data = {"nodes": [{"id": nid, "type": ntype.type_id, "name": name, "params": ntype.defaults(), "pos": (x, y)}]}
+    steps = [
+        RemoveCommand(doc, [], [edge_id]),
+        AddGraphCommand(doc, data, ""),
+        _LateConnect(doc, edge.src, nid, edge.src_port, ntype.inputs[0].name),
+        _LateConnect(doc, nid, edge.dst, ntype.outputs[0].name, edge.dst_port, index),
+    ]
+    window.session.push(MacroCommand(f"Insert {ntype.display_name} between {src.name} and {dst.name}", steps))
+    window.scene.select_nodes([nid])
+    return nid
+
+
+def insertable_types() -> dict[str, list[registry.NodeType]]:
+    """Node types, by palette category, that can sit on an edge (one input, one output)."""
+    return {
+        category: kept
+        for category, types in registry.categories().items()
+        if (kept := [t for t in types if t.inputs and t.outputs])
+    }
+
+
 class _LateConnect(QUndoCommand):
     """A connect step inside a macro whose destination node is created by an earlier step."""
 
-    def __init__(self, doc, src: str, dst: str, src_port: str, dst_port: str):
+    def __init__(self, doc, src: str, dst: str, src_port: str, dst_port: str, index: int | None = None):
         super().__init__()
-        self.args = (doc, src, dst, src_port, dst_port, new_id())
+        self.args = (doc, src, dst, src_port, dst_port, new_id(), index)
         self.inner: QUndoCommand | None = None
 
     def redo(self) -> None:
@@ -121,6 +153,13 @@ def delete_selection(window: MainWindow) -> None:
     nodes, edges = window.scene.selected_node_ids(), window.scene.selected_edge_ids()
     if nodes or edges:
         window.session.push(RemoveCommand(window.document, nodes, edges))
+
+
+def delete_edges(window: MainWindow, edge_ids: list[str]) -> None:
+    if edge_ids:
+        cmd = RemoveCommand(window.document, [], edge_ids)
+        cmd.setText("Delete connection" if len(edge_ids) == 1 else f"Delete {len(edge_ids)} connections")
+        window.session.push(cmd)
 
 
 def copy_selection(window: MainWindow) -> bool:

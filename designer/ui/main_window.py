@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,20 +12,16 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QUndoView,
-    QVBoxLayout,
-    QWidget,
-    QWidgetAction,
 )
 
 from ..graph.document import GraphDocument, new_id
 from ..io.autosave import Autosaver
-from . import editing, files, icons, theme
+from . import editing, files, icons, menus, theme
 from .actions import Actions
-from .canvas import GraphScene, GraphView
+from .canvas import EdgeItem, GraphScene, GraphView, NodeItem, PortItem
 from .commands import FixCommand
 from .format import compact, params_text, shape_text
 from .session import Session
@@ -82,6 +77,7 @@ class MainWindow(QMainWindow):
         self.view = GraphView()
         self.view.node_type_dropped.connect(self._on_view_node_type_dropped)
         self.view.zoom_changed.connect(self._on_view_zoom_changed)
+        self.view.context_menu_requested.connect(self._on_view_context_menu_requested)
         self.setCentralWidget(self.view)
         # The window's size first, so the saved dock layout is restored at the size it was saved at.
         self.resize(1440, 900)
@@ -298,61 +294,24 @@ class MainWindow(QMainWindow):
         self.view.setFocus()
 
     def quick_add_menu(self, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF) -> QMenu:
-        """The menu offered where a connection was dropped on empty canvas: a search field and
-        every node type that fits the loose end, under its palette category; choosing one (or
-        typing and pressing Enter) adds it there, connected."""
-        menu = QMenu(self)
-        menu.setObjectName("quickAddMenu")
-        origin = self.document.nodes[node_id].name
-        head = QWidget()
-        layout = QVBoxLayout(head)
-        layout.setContentsMargins(8, 4, 8, 4)
-        title = QLabel(f"Add a node {'feeding' if port_is_input else 'after'} {origin}")
-        title.setObjectName("menuTitle")
-        search = QLineEdit()
-        search.setObjectName("menuSearch")
-        search.setPlaceholderText("Search…")
-        search.setClearButtonEnabled(True)
-        layout.addWidget(title)
-        layout.addWidget(search)
-        head_action = QWidgetAction(menu)
-        head_action.setDefaultWidget(head)
-        menu.addAction(head_action)
-        groups: list[tuple[QWidgetAction, list]] = []
-        for category, types in editing.quick_add_types(port_is_input).items():
-            heading = QWidgetAction(menu)
-            label = QLabel(category.upper())
-            label.setObjectName("menuSection")
-            heading.setDefaultWidget(label)
-            heading.setEnabled(False)
-            menu.addAction(heading)
-            entries = []
-            for ntype in types:
-                action = menu.addAction(icons.category_icon(category), ntype.display_name)
-                action.setData(ntype.type_id)
-                action.setToolTip(ntype.description)
-                action.triggered.connect(
-                    partial(editing.add_connected, self, ntype.type_id, scene_pos, node_id, port, port_is_input)
-                )
-                entries.append((f"{ntype.display_name} {ntype.type_id} {category}".lower(), action))
-            groups.append((heading, entries))
+        return menus.quick_add_menu(self, node_id, port, port_is_input, scene_pos)
 
-        def on_search_text_changed(text: str) -> None:
-            words = text.lower().split()
-            for heading, entries in groups:
-                shown = 0
-                for key, action in entries:
-                    action.setVisible(all(w in key for w in words))
-                    shown += action.isVisible()
-                heading.setVisible(shown > 0)
-            first = next((a for _, entries in groups for _, a in entries if a.isVisible()), None)
-            menu.setActiveAction(first)
+    def context_menu(self, scene_pos: QPointF) -> QMenu:
+        """The canvas menu for what is under ``scene_pos``: a node (selected first), an edge, or nothing."""
+        for item in self.scene.items(scene_pos):
+            node = item if isinstance(item, NodeItem) else item.node if isinstance(item, PortItem) else None
+            if isinstance(node, NodeItem):
+                if not node.isSelected():
+                    self.scene.select_nodes([node.node_id])
+                return menus.node_menu(self, node.node_id, scene_pos)
+            if isinstance(item, EdgeItem):
+                return menus.edge_menu(self, item.edge_id)
+        return menus.canvas_menu(self, scene_pos)
 
-        # Enter: the line edit passes the key on to the menu, which triggers its active action.
-        search.textChanged.connect(on_search_text_changed)
-        menu.aboutToShow.connect(lambda: QTimer.singleShot(0, search, search.setFocus))
-        menu.search = search  # type: ignore[attr-defined]  (tests type into it)
-        return menu
+    def _on_view_context_menu_requested(self, scene_pos: QPointF, global_pos) -> None:
+        menu = self.context_menu(scene_pos)
+        self.popup_menu(menu, global_pos)
+        menu.deleteLater()
 
     def _on_scene_connection_dropped(self, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF) -> None:
         menu = self.quick_add_menu(node_id, port, port_is_input, scene_pos)

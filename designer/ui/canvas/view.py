@@ -5,8 +5,18 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QGraphicsView
 
 from .scene import GraphScene
@@ -22,6 +32,8 @@ class GraphView(QGraphicsView):
     first_painted = Signal()
     #: A node type was dropped from the palette: (type_id, scene position).
     node_type_dropped = Signal(str, QPointF)
+    #: Right-click (or the menu key): (scene position, global position) for the window's menus.
+    context_menu_requested = Signal(QPointF, QPoint)
 
     def __init__(self, scene: GraphScene | None = None, parent=None):
         super().__init__(parent)
@@ -112,6 +124,10 @@ class GraphView(QGraphicsView):
             self.viewport().unsetCursor()
             return
         super().keyReleaseEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.context_menu_requested.emit(self.mapToScene(event.pos()), event.globalPos())
+        event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.MiddleButton or (

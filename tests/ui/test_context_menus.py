@@ -1,0 +1,107 @@
+"""Right-click menus on the canvas: add a node where you click, add one after a node, insert
+one on an edge (a concat keeps its input order), delete a connection; each one undo step."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from ui_helpers import node_item, open_example
+
+from designer.io.project import dumps
+
+
+@pytest.fixture
+def user(window, monkeypatch):
+    """Right-clicks, then stands in for the user at the menu: ``path`` is the menu texts to
+    follow (submenus) and ``type`` what to type into a searchable menu before Enter."""
+    seen: dict = {}
+
+    def popup(menu, global_pos):
+        seen["texts"] = [a.text() for a in menu.actions() if a.text()]
+        for text in seen.get("path", []):
+            action = next(a for a in menu.actions() if a.text() == text)
+            if action.menu() is None:
+                action.trigger()
+                return
+            menu = action.menu()
+        if seen.get("type") is not None:
+            seen["offered"] = [a.data() for a in menu.actions() if a.data() and a.isVisible()]
+            QTest.keyClicks(menu.search, seen["type"])
+            QTest.keyClick(menu.search, Qt.Key.Key_Return)
+
+    monkeypatch.setattr(window, "popup_menu", popup)
+
+    def right_click(scene_pos: QPointF, path=(), type=None):
+        seen.update(path=list(path), type=type)
+        vp = window.view.viewport()
+        local = window.view.mapFromScene(scene_pos)
+        QApplication.sendEvent(vp, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, local, vp.mapToGlobal(local)))
+        return seen
+
+    return right_click
+
+
+def new_nodes(doc, before: set[str]):
+    return [n for nid, n in doc.nodes.items() if nid not in before]
+
+
+def test_right_click_on_empty_canvas_adds_the_typed_node_there(window, user):
+    doc = open_example(window, "inception_module")
+    window.show()
+    window.view.fit()
+    ids = set(doc.nodes)
+    spot = node_item(window, "concat").sceneBoundingRect().bottomRight() + QPointF(300, 150)
+    seen = user(spot, path=["Add Node Here"], type="global avg")
+    assert {"Paste", "Fit to View", "Auto-layout"} <= {t.replace("&", "") for t in seen["texts"]}
+    (gap,) = new_nodes(doc, ids)
+    assert gap.type_id == "global_avg_pool"
+    assert abs(gap.pos[0] + 100 - spot.x()) <= 40 and abs(gap.pos[1] + 42 - spot.y()) <= 40, "placed at the click"
+
+
+def test_right_click_on_a_node_adds_one_after_it(window, user):
+    doc = open_example(window, "inception_module")
+    window.show()
+    window.view.fit()
+    ids = set(doc.nodes)
+    concat = node_item(window, "concat")
+    user(concat.sceneBoundingRect().center(), path=["Add After concat"], type="dropout")
+    assert window.scene.selected_node_ids() != [concat.node_id]
+    (drop,) = new_nodes(doc, ids)
+    assert drop.type_id == "dropout" and doc.in_edges(drop.id)[0].src == concat.node_id
+    assert drop.pos[1] > concat.pos().y()
+
+
+def test_right_click_on_an_edge_inserts_a_node_and_the_concat_keeps_its_order(window, user):
+    doc = open_example(window, "inception_module")
+    window.show()
+    window.view.fit()
+    before, ids = dumps(doc), set(doc.nodes)
+    concat = doc.find("concat").id
+    order = [doc.nodes[e.src].name for e in doc.in_edges(concat)]
+    edge = next(e for e in doc.in_edges(concat) if doc.nodes[e.src].name == "b2_3x3")
+    item = window.scene.edges[edge.id]
+    on_edge = item.mapToScene(item._path.pointAtPercent(0.3))
+    seen = user(on_edge, path=["Insert Node"], type="batchnorm")
+    assert "output" not in seen["offered"] and "input" not in seen["offered"]
+    (bn,) = new_nodes(doc, ids)
+    assert bn.type_id == "batch_norm"
+    names = [doc.nodes[e.src].name for e in doc.in_edges(concat)]
+    assert names == [bn.name if n == "b2_3x3" else n for n in order], "the concat's inputs keep their order"
+    assert doc.nodes[doc.in_edges(bn.id)[0].src].name == "b2_3x3"
+    assert window.session.undo_stack.undoText() == "Insert BatchNorm between b2_3x3 and concat"
+    window.session.undo_stack.undo()
+    assert dumps(doc) == before
+
+
+def test_right_click_on_an_edge_deletes_it(window, user):
+    doc = open_example(window, "inception_module")
+    window.show()
+    window.view.fit()
+    edge = next(iter(doc.in_edges(doc.find("b3_5x5").id)))
+    item = window.scene.edges[edge.id]
+    user(item.mapToScene(item._path.pointAtPercent(0.5)), path=["Delete Connection"])
+    assert edge.id not in doc.edges
+    assert window.session.undo_stack.undoText() == "Delete connection"
