@@ -54,6 +54,8 @@ class Actions:
         self.delete = self._act("&Delete", partial(editing.delete_selection, w), SK.Delete)
         self.delete.setShortcuts([QKeySequence(SK.Delete), QKeySequence(Qt.Key.Key_Backspace)])
         self.select_all = self._act("Select &All", w.select_all, SK.SelectAll)
+        self.add_node = self._act("Add &Node…", w.add_node_menu_at_cursor, "Shift+A")
+        self.add_node.setToolTip("Add a node at the cursor, or after the selected node (connected)")
         self.zoom_in = self._act("Zoom &In", lambda: w.view.zoom_in(), SK.ZoomIn, "zoom-in")
         self.zoom_out = self._act("Zoom &Out", lambda: w.view.zoom_out(), SK.ZoomOut, "zoom-out")
         self.fit = self._act("&Fit to View", lambda: w.view.fit(), "Ctrl+0", "fit")
@@ -68,7 +70,7 @@ class Actions:
             act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             w.view.addAction(act)
         # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C / Delete.
-        for act in (self.cut, self.copy, self.paste, self.duplicate, self.delete, self.select_all):
+        for act in (self.cut, self.copy, self.paste, self.duplicate, self.delete, self.select_all, self.add_node):
             act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             w.view.addAction(act)
         self.theme_group = QActionGroup(w)
@@ -106,6 +108,8 @@ class Actions:
         m.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete])
         m.addSeparator()
         m.addAction(self.select_all)
+        m.addSeparator()
+        m.addAction(self.add_node)
         m.addSeparator()
         history = w.history_dock.toggleViewAction()
         history.setText("&History")

@@ -130,7 +130,10 @@ class InspectorDock(QDockWidget):
         self.name_edit.editingFinished.connect(self._on_name_edit_editing_finished)
         head.addWidget(self.name_edit, 1)
         layout.addLayout(head)
-        layout.addWidget(_label(f"{node.type.display_name} · {node.type.category}", "muted"))
+        kind = node.type.display_name
+        if node.type.category.lower() not in kind.lower():  # "Conv · Layers", but "Input", not "Input · Input"
+            kind += f" · {node.type.category}"
+        layout.addWidget(_label(kind, "muted"))
         if node.type.description:
             layout.addWidget(_label(node.type.description, "muted", wrap=True))
         self.problems = _label("", "fieldError", wrap=True)

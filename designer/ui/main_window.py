@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoGroup
+from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -307,6 +307,24 @@ class MainWindow(QMainWindow):
             if isinstance(item, EdgeItem):
                 return menus.edge_menu(self, item.edge_id)
         return menus.canvas_menu(self, scene_pos)
+
+    def add_node_menu_at_cursor(self) -> None:
+        """Shift+A: the searchable node menu at the mouse (or the view's centre); with one node
+        selected, the node is added after it, connected."""
+        view = self.view
+        local = view.viewport().mapFromGlobal(QCursor.pos())
+        if not view.viewport().rect().contains(local):
+            local = view.viewport().rect().center()
+        scene_pos = view.mapToScene(local)
+        selected = self.scene.selected_node_ids()
+        node = self.document.nodes[selected[0]] if len(selected) == 1 else None
+        if node is not None and node.type.outputs:
+            below = QPointF(scene_pos.x(), self.scene.nodes[node.id].sceneBoundingRect().bottom() + 60)
+            menu = menus.quick_add_menu(self, node.id, node.type.outputs[0].name, False, below)
+        else:
+            menu = menus.add_here_menu(self, scene_pos)
+        self.popup_menu(menu, view.viewport().mapToGlobal(local))
+        menu.deleteLater()
 
     def _on_view_context_menu_requested(self, scene_pos: QPointF, global_pos) -> None:
         menu = self.context_menu(scene_pos)

@@ -93,12 +93,17 @@ def quick_add_menu(
     )
 
 
+def add_here_menu(window: MainWindow, scene_pos: QPointF, parent: QWidget | None = None) -> QMenu:
+    """Every node type; the one chosen is added at ``scene_pos``."""
+    return node_type_menu(
+        parent or window, "Add a node here", registry.categories(), lambda t: editing.add_node(window, t, scene_pos)
+    )
+
+
 def canvas_menu(window: MainWindow, scene_pos: QPointF) -> QMenu:
     """Right-click on empty canvas: add any node there; paste, select all, fit, auto-layout."""
     menu = QMenu(window)
-    add = node_type_menu(
-        menu, "Add a node here", registry.categories(), lambda t: editing.add_node(window, t, scene_pos)
-    )
+    add = add_here_menu(window, scene_pos, parent=menu)
     add.setTitle("Add Node Here")
     menu.addMenu(add)
     menu.addSeparator()

@@ -41,6 +41,7 @@ def user(window, monkeypatch):
         QApplication.sendEvent(vp, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, local, vp.mapToGlobal(local)))
         return seen
 
+    right_click.seen = seen
     return right_click
 
 
@@ -105,3 +106,24 @@ def test_right_click_on_an_edge_deletes_it(window, user):
     user(item.mapToScene(item._path.pointAtPercent(0.5)), path=["Delete Connection"])
     assert edge.id not in doc.edges
     assert window.session.undo_stack.undoText() == "Delete connection"
+
+
+def test_shift_a_adds_after_the_selected_node_or_anywhere(window, user):
+    doc = open_example(window, "inception_module")
+    window.show()
+    window.view.fit()
+    window.view.setFocus()
+    ids = set(doc.nodes)
+    concat = doc.find("concat").id
+    window.scene.select_nodes([concat])
+    user.seen.update(path=[], type="flatten")
+    assert window.actions.add_node.shortcut().toString() == "Shift+A"
+    window.actions.add_node.trigger()
+    (flat,) = new_nodes(doc, ids)
+    assert flat.type_id == "flatten" and doc.in_edges(flat.id)[0].src == concat
+    window.scene.clearSelection()
+    ids = set(doc.nodes)
+    user.seen.update(path=[], type="input")
+    window.actions.add_node.trigger()
+    (inp,) = new_nodes(doc, ids)
+    assert inp.type_id == "input" and not doc.in_edges(inp.id)
