@@ -125,8 +125,9 @@ class Actions:
         m.addSeparator()
         self.panels_menu = m.addMenu("&Panels")
         self.examples_menu = bar.addMenu("E&xamples")
-        self.examples_menu.aboutToShow.connect(self._on_examples_menu_about_to_show)
-        self._on_examples_menu_about_to_show()
+        # Filled when the panels are built (reading every example's title is a few ms of
+        # JSON parsing the first paint need not wait for), and again whenever it opens.
+        self.examples_menu.aboutToShow.connect(self.fill_examples_menu)
         m = bar.addMenu("&Help")
         m.addAction("&About Inception Designer", w.show_about)
 
@@ -161,7 +162,7 @@ class Actions:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear Menu", self.w.clear_recent_files)
 
-    def _on_examples_menu_about_to_show(self) -> None:
+    def fill_examples_menu(self) -> None:
         self.examples_menu.clear()
         for title, path in example_files():
             act = self.examples_menu.addAction(title)

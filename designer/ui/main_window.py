@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
                     dock.hide()
             for dock in docks.values():
                 self.actions.panels_menu.addAction(dock.toggleViewAction())
+            self.actions.fill_examples_menu()
             if self.session is not None:
                 self._show_session_in_panels(self.session)
                 for dock in (self.problems_dock, self.summary_dock, self.code_dock, self.palette_dock):

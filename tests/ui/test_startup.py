@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -159,3 +160,14 @@ def test_the_real_entry_point_opens_a_file_and_builds_its_panels(tmp_path):
     built, nodes, title, errors = proc.stdout.strip().splitlines()[-1].split("|")
     assert (built, nodes) == ("True", "9")
     assert "my design" in title and "merge-mismatch" in errors
+
+
+def test_the_examples_menu_lists_every_shipped_example_once_the_panels_are_built(deferred, qtbot):
+    from designer.examples import EXAMPLES
+
+    window = deferred("inception_module")
+    with qtbot.waitSignal(window.panels_ready, timeout=10_000):
+        window.show()
+    paths = [a.statusTip() for a in window.actions.examples_menu.actions()]
+    assert sorted(Path(p).stem for p in paths) == sorted(EXAMPLES)
+    assert Path(paths[0]).stem == "inception_module", "the card's module first"
