@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -231,9 +232,20 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train a design (exit 3 when the run fails, 130 when stopped with Ctrl-C)."""
-    from .training.cli_train import run
+    """Train a design (exit 3 when the run fails, 130 when stopped with Ctrl-C); given a run's
+    folder instead, continue that run up to ``--epochs`` with its own design and settings."""
+    from .training.cli_train import EXIT_BAD_INPUT, run
 
+    if Path(args.file).is_dir():
+        from .training.checkpoint import continue_run
+
+        try:
+            doc, config = continue_run(args.file, args.epochs)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"continuing {Path(args.file).name} to {args.epochs} epochs with its own design and settings")
+        return run(doc, args, config)
     return run(_load(args.file), args)
 
 

@@ -192,6 +192,6 @@ def continue_run(run_dir: str | os.PathLike[str], epochs: int) -> tuple[Any, Tra
         raise ValueError(f"run {name}: {exc}") from None
     done = len(info.get("epochs") or [])
     if epochs <= done:
-        raise ValueError(f"run {name} has trained {done} epochs already: set Epochs above {done} to continue it")
+        raise ValueError(f"run {name} has trained {done} epochs already: continue it to more than {done} in total")
     config = dict(info.get("config") or {}, epochs=epochs, resume=str(last), out_dir=str(run_dir))
     return doc, TrainConfig.from_dict(config)

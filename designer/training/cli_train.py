@@ -24,7 +24,7 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
-    p.add_argument("file", help="the design (.json project file)")
+    p.add_argument("file", help="the design (.json project file), or a run's folder to continue it to --epochs")
     p.add_argument("--data", default="synthetic", help="'synthetic' (built in) or a folder: images, MNIST, CIFAR-10")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--device", choices=DEVICES, default="auto")
@@ -79,12 +79,12 @@ def _fmt_time(s: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def run(doc: Any, args: argparse.Namespace) -> int:
-    """Train ``doc`` as the parsed ``args`` say; returns the exit code."""
+def run(doc: Any, args: argparse.Namespace, config: TrainConfig | None = None) -> int:
+    """Train ``doc`` as ``config`` (by default: the parsed ``args``) says; returns the exit code."""
     from .loop import RunControl, train
     from .records import EpochRecord, ErrorRecord, RunFinished, RunStarted, StatusRecord, StepRecord
 
-    cfg = config_from_args(args, doc.name)
+    cfg = config if config is not None else config_from_args(args, doc.name)
     control = RunControl()
     interrupted = False
 

@@ -47,3 +47,18 @@ def test_export_writes_train_py_next_to_the_model(tmp_path, capsys):
     assert (
         "'tiny_model'" in script and "AUX_WEIGHTS = (0.3,)" in script and "DEFAULT_WEIGHTS = 'tiny_model.pt'" in script
     )
+
+
+def test_train_given_a_run_folder_continues_that_run(tmp_path, capsys):
+    save(tiny_design(), tmp_path / "tiny.json")
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "tiny.json"), *QUICK, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["train", str(out), "--epochs", "1"]) == 1
+    assert "has trained 1 epochs already: continue it to more than 1 in total" in capsys.readouterr().err
+    assert main(["train", str(out), "--epochs", "2", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "continuing run to 2 epochs" in text and "epoch   2/2" in text
+    assert torch.load(out / "last.pt", map_location="cpu", weights_only=True)["epoch"] == 2
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"]

@@ -215,7 +215,7 @@ def test_out_of_memory_suggests_a_smaller_batch(tiny, cfg, small_source):
 
 def test_a_stopped_run_is_continued_from_its_folder_alone(tiny, cfg, small_source, tmp_path):
     straight, _ = straight_and_stopped(tiny, cfg, small_source, tmp_path)
-    with pytest.raises(ValueError, match="has trained 1 epochs already: set Epochs above 1"):
+    with pytest.raises(ValueError, match="has trained 1 epochs already: continue it to more than 1 in total"):
         continue_run(tmp_path / "b", 1)
     doc, resumed = continue_run(tmp_path / "b", 2)
     assert doc.to_dict() == tiny.to_dict(), "the design comes back from the run's design.json"

@@ -172,7 +172,7 @@ def test_a_run_from_the_runs_tab_is_continued_to_more_epochs(host, qtbot, tmp_pa
     assert dock.selected_run() == Path(first.out_dir) and dock.continue_button.isEnabled()
     # Epochs still says 1: the run has that many, so continuing says what to change.
     assert not dock.continue_selected()
-    assert "set Epochs above 1" in dock.message.text()
+    assert "continue it to more than 1 in total" in dock.message.text()
     dock.epochs.setValue(2)
     w.document = tiny_design(size=40)  # the open design changed since; the run keeps its own
     with qtbot.waitSignal(dock.runner.finished, timeout=60_000):
