@@ -166,8 +166,7 @@ class MainWindow(QMainWindow):
             self.actions.fill_examples_menu()
             if self.session is not None:
                 self._show_session_in_panels(self.session)
-                for dock in (self.problems_dock, self.summary_dock, self.code_dock, self.palette_dock):
-                    dock.set_theme(self.theme)
+                self._theme_panels()
                 self._on_session_report_changed(self.session.report)
                 self._on_scene_selection_changed()
         finally:
@@ -294,9 +293,6 @@ class MainWindow(QMainWindow):
         self.add_node(type_id, pos)
         self.view.setFocus()
 
-    def quick_add_menu(self, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF) -> QMenu:
-        return menus.quick_add_menu(self, node_id, port, port_is_input, scene_pos)
-
     def context_menu(self, scene_pos: QPointF) -> QMenu:
         """The canvas menu for what is under ``scene_pos``: a node (selected first), an edge, or nothing."""
         for item in self.scene.items(scene_pos):
@@ -318,23 +314,18 @@ class MainWindow(QMainWindow):
             local = view.viewport().rect().center()
         scene_pos = view.mapToScene(local)
         selected = self.scene.selected_node_ids()
-        node = self.document.nodes[selected[0]] if len(selected) == 1 else None
-        if node is not None and node.type.outputs:
-            below = QPointF(scene_pos.x(), self.scene.nodes[node.id].sceneBoundingRect().bottom() + 60)
-            menu = menus.quick_add_menu(self, node.id, node.type.outputs[0].name, False, below)
-        else:
-            menu = menus.add_here_menu(self, scene_pos)
-        self.popup_menu(menu, view.viewport().mapToGlobal(local))
-        menu.deleteLater()
+        menu = menus.after_node_menu(self, selected[0], scene_pos.x()) if len(selected) == 1 else None
+        self._show_menu(menu or menus.add_here_menu(self, scene_pos), view.viewport().mapToGlobal(local))
 
     def _on_view_context_menu_requested(self, scene_pos: QPointF, global_pos) -> None:
-        menu = self.context_menu(scene_pos)
-        self.popup_menu(menu, global_pos)
-        menu.deleteLater()
+        self._show_menu(self.context_menu(scene_pos), global_pos)
 
     def _on_scene_connection_dropped(self, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF) -> None:
-        menu = self.quick_add_menu(node_id, port, port_is_input, scene_pos)
-        self.popup_menu(menu, self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos)))
+        menu = menus.quick_add_menu(self, node_id, port, port_is_input, scene_pos)
+        self._show_menu(menu, self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos)))
+
+    def _show_menu(self, menu: QMenu, global_pos) -> None:
+        self.popup_menu(menu, global_pos)
         menu.deleteLater()
 
     def popup_menu(self, menu: QMenu, global_pos) -> None:
@@ -398,10 +389,13 @@ class MainWindow(QMainWindow):
         self.scene.set_theme(self.theme)
         self.view.resetCachedContent()
         if self.panels_built:
-            for dock in (self.problems_dock, self.summary_dock, self.code_dock, self.palette_dock):
-                dock.set_theme(self.theme)
+            self._theme_panels()
         if self.session is not None:
             self._on_session_report_changed(self.session.report)
+
+    def _theme_panels(self) -> None:
+        for dock in (self.problems_dock, self.summary_dock, self.code_dock, self.palette_dock):
+            dock.set_theme(self.theme)
 
     def _on_style_hints_color_scheme_changed(self, scheme) -> None:
         if self.theme_mode == "system":

@@ -112,15 +112,23 @@ def canvas_menu(window: MainWindow, scene_pos: QPointF) -> QMenu:
     return menu
 
 
+def after_node_menu(window: MainWindow, node_id: str, x: float, parent: QWidget | None = None) -> QMenu | None:
+    """The node types that can follow ``node_id``; the one chosen goes below it at ``x``,
+    connected from its first output. None for a node without outputs."""
+    node = window.document.nodes[node_id]
+    if not node.type.outputs:
+        return None
+    below = QPointF(x, window.scene.nodes[node_id].sceneBoundingRect().bottom() + 60)
+    menu = quick_add_menu(window, node_id, node.type.outputs[0].name, False, below, parent=parent)
+    menu.setTitle(f"Add After {node.name}")
+    return menu
+
+
 def node_menu(window: MainWindow, node_id: str, scene_pos: QPointF) -> QMenu:
     """Right-click on a node (selected first): add a node after it; cut, copy, duplicate, delete."""
-    node = window.document.nodes[node_id]
     menu = QMenu(window)
-    if node.type.outputs:
-        port = node.type.outputs[0].name
-        below = QPointF(scene_pos.x(), window.scene.nodes[node_id].sceneBoundingRect().bottom() + 60)
-        after = quick_add_menu(window, node_id, port, False, below, parent=menu)
-        after.setTitle(f"Add After {node.name}")
+    after = after_node_menu(window, node_id, scene_pos.x(), parent=menu)
+    if after is not None:
         menu.addMenu(after)
         menu.addSeparator()
     a = window.actions
