@@ -13,12 +13,13 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diagnostics import Diagnostic, Fix, Severity
+from .blame import fmt_dims, merge_diagnostics
+from .diagnostics import Diagnostic, Severity
 from .document import GraphDocument, Node
 from .nodes.merge import MergeMismatch
 from .params import ParamError
 from .registry import Step
-from .shapes import Shape, ShapeError, fmt_hw, fmt_shape
+from .shapes import Shape, ShapeError
 
 __all__ = ["Report", "validate"]
 
@@ -273,10 +274,10 @@ def validate(doc: GraphDocument) -> Report:
         try:
             out, steps = _infer(types[nid], n.params, ins)  # type: ignore[arg-type]
         except MergeMismatch as exc:
-            _report_mismatch(doc, rep, n, exc)
+            rep.diagnostics.extend(merge_diagnostics(doc, rep, n, spatial=exc.spatial, infer=_infer))
             continue
         except ShapeError as exc:
-            where = f" (input {fmt_shape(ins[0])})" if ins else ""
+            where = f" (input {fmt_dims(ins[0])})" if ins else ""
             diag(Diagnostic(Severity.ERROR, "shape", f"{_label(n)}: {exc.message}{where}", nid, exc.port, exc.param))
             continue
         except ParamError as exc:  # parameters that only fail in combination
@@ -330,127 +331,3 @@ def validate(doc: GraphDocument) -> Report:
                     )
                 )
     return rep
-
-
-# --------------------------------------------------------------------------- mismatches
-def _main_input(doc: GraphDocument, node_id: str) -> str | None:
-    edges = doc.in_edges(node_id)
-    return edges[0].src if edges else None
-
-
-def _trace_cause(doc: GraphDocument, rep: Report, start: str, good: Any, key) -> str:
-    """Walk upstream from ``start`` to the first node whose output left the ``good`` value.
-
-    ``key(shape)`` is the part of the shape being compared (H x W for concat).
-    """
-    node, seen = start, set()
-    while node not in seen:
-        seen.add(node)
-        parent = _main_input(doc, node)
-        if parent is None or rep.shapes.get(parent) is None:
-            return node
-        if key(rep.shapes[parent]) == good:
-            return node
-        node = parent
-    return start
-
-
-def _candidate_fixes(node: Node) -> list[tuple[str, Any]]:
-    p = node.params
-    out: list[tuple[str, Any]] = []
-    if "padding" in p and p["padding"] != "same":
-        out.append(("padding", "same"))
-    if "ceil_mode" in p:
-        out.append(("ceil_mode", not p["ceil_mode"]))
-    if "stride" in p and p["stride"] not in (1, [1, 1]):
-        out.append(("stride", 1))
-    if "pool_padding" in p and p["pool_padding"] != "same":
-        out.append(("pool_padding", "same"))
-    return out
-
-
-def _path(doc: GraphDocument, cause: str, end: str) -> list[str] | None:
-    """Nodes from ``cause`` to ``end`` following main inputs backwards; None if not a simple chain."""
-    path = [end]
-    node = end
-    while node != cause:
-        node = _main_input(doc, node)
-        if node is None or node in path:
-            return None
-        path.append(node)
-    return list(reversed(path))
-
-
-def _verify_fix(doc: GraphDocument, rep: Report, path: list[str], param: str, value: Any) -> Shape | None:
-    """Re-infer the chain ``path`` with one parameter of its first node changed."""
-    shape: Shape | None = None
-    for i, nid in enumerate(path):
-        n = doc.nodes[nid]
-        params = dict(n.params)
-        if i == 0:
-            try:
-                params[param] = n.type.param(param).validate(value)
-            except (KeyError, ParamError):
-                return None
-        ins = list(rep.in_shapes.get(nid, []))
-        if i > 0:
-            if not ins:
-                return None
-            ins[0] = shape  # type: ignore[assignment]
-        try:
-            shape, _ = n.type.infer(params, ins)
-        except ShapeError:
-            return None
-    return shape
-
-
-def _report_mismatch(doc: GraphDocument, rep: Report, merge: Node, exc: MergeMismatch) -> None:
-    edges = doc.in_edges(merge.id)
-    ins = rep.in_shapes[merge.id]
-    ref = exc.reference
-    key = (lambda s: s[1:] if len(s) == 3 else s) if exc.spatial else (lambda s: s)
-    good = key(ref)
-    agreeing = [doc.nodes[edges[i].src].name for i in range(len(edges)) if i not in exc.bad]
-    what = fmt_hw if exc.spatial else fmt_shape
-    for i in exc.bad:
-        edge = edges[i]
-        src = doc.nodes[edge.src]
-        bad_shape = ins[i]
-        others = ", ".join(repr(a) for a in agreeing[:3]) + (" ..." if len(agreeing) > 3 else "")
-        msg = (
-            f"{_label(merge)}: input {i} from {_label(src)} is {fmt_shape(bad_shape)}, but "
-            f"{'the others are' if len(agreeing) > 1 else 'the other is'} "
-            f"{what(ref)} ({others})"
-        )
-        cause = _trace_cause(doc, rep, src.id, good, key) if len(bad_shape) == len(ref) else src.id
-        fix = None
-        cnode = doc.nodes[cause]
-        cin = rep.in_shapes.get(cause, [])
-        if len(bad_shape) == len(ref):
-            before = what(cin[0]) if cin else "?"
-            msg += (
-                f". Cause: {_label(cnode)} ({cnode.type.summary(cnode.params)}) turns {before} into "
-                f"{what(rep.shapes[cause])}"
-            )  # type: ignore[arg-type]
-            path = _path(doc, cause, src.id)
-            if path is not None:
-                for param, value in _candidate_fixes(cnode):
-                    result = _verify_fix(doc, rep, path, param, value)
-                    if result is not None and key(result) == good:
-                        fix = Fix(f"Set {param} of {_label(cnode)} to {value!r}", ((cause, param, value),))
-                        break
-            if fix is None and not exc.spatial and "out_channels" in src.params and bad_shape[1:] == ref[1:]:
-                fix = Fix(f"Set out_channels of {_label(src)} to {ref[0]}", ((src.id, "out_channels", ref[0]),))
-        rep.diagnostics.append(
-            Diagnostic(
-                Severity.ERROR,
-                "merge-mismatch",
-                msg,
-                merge.id,
-                "in",
-                edge_ids=(edge.id,),
-                cause_id=cause,
-                fix=fix,
-                related=(src.id,),
-            )
-        )

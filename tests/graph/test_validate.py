@@ -207,7 +207,7 @@ def test_map_shrinking_to_zero_is_reported_once_at_the_root() -> None:
     rep = validate(b.done())
     err = only_error(rep)
     assert (err.node_id, err.param) == (c3, "kernel_size")
-    assert "4x1x1" in err.message and "too small" in err.message
+    assert "(input 4 x 1 x 1)" in err.message and "too small" in err.message
     assert rep.shapes[c2] == (4, 1, 1)
     assert rep.shapes[c3] is rep.shapes[c4] is rep.shapes[out] is None
 
@@ -228,8 +228,9 @@ def test_card_mismatch_names_branch_shapes_cause_and_fix() -> None:
     rep = validate(doc)
     err = only_error(rep)
     assert (err.code, err.node_id, err.port, err.cause_id) == ("merge-mismatch", concat, "in", b1)
-    assert "'b1'" in err.message and "64x26x26" in err.message and "28x28" in err.message
-    assert "Cause" in err.message and "padding 'valid'" in err.message
+    assert "'b1'" in err.message and "26 x 26 (H x W)" in err.message and "28 x 28" in err.message
+    assert "Cause: 'b1'" in err.message and "padding 'valid'" in err.message
+    assert "turns 28 x 28 into 26 x 26" in err.message
     assert err.edge_ids == tuple(e.id for e in doc.in_edges(concat) if e.src == b1)
     assert err.fix is not None
     assert err.fix.changes == ((b1, "padding", "same"),)
@@ -261,7 +262,7 @@ def test_add_channel_mismatch_and_its_fix() -> None:
     doc = b.done()
     err = only_error(validate(doc))
     assert (err.code, err.node_id, err.cause_id) == ("merge-mismatch", add, r)
-    assert "6x8x8" in err.message and "8x8x8" in err.message and "'residual'" in err.message
+    assert "6 x 8 x 8 (C x H x W)" in err.message and "8 x 8 x 8" in err.message and "'residual'" in err.message
     assert err.fix is not None and err.fix.changes == ((r, "out_channels", 8),)
     err.fix.apply(doc)
     rep = validate(doc)
@@ -276,7 +277,7 @@ def test_add_spatial_mismatch_traces_the_strided_cause_upstream() -> None:
     b.output(add)
     doc = b.done()
     err = only_error(validate(doc))
-    assert err.cause_id == down and "'down'" in err.message and "8x4x4" in err.message
+    assert err.cause_id == down and "'down'" in err.message and "8 x 4 x 4" in err.message
     assert err.fix is not None and err.fix.changes == ((down, "stride", 1),)
     err.fix.apply(doc)
     assert validate(doc).ok

@@ -16,7 +16,7 @@ def test_mismatch_shows_on_the_concat_and_fix_clears_it(window, qtbot):
     doc = open_example(window, "inception_module_mismatch")
     concat = window.scene.nodes[doc.find("concat").id]
     assert concat.severity == "error"
-    assert "'b1'" in concat.toolTip() and "26x26" in concat.toolTip()
+    assert "'b1'" in concat.toolTip() and "26 x 26" in concat.toolTip()
     (diag,) = [d for d in window.session.report.errors if d.code == "merge-mismatch"]
     (bad_edge,) = diag.edge_ids
     assert window.scene.edges[bad_edge].error
