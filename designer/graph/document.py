@@ -28,7 +28,25 @@ from .params import ParamError
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["Node", "Edge", "Group", "GraphDocument", "GraphError", "DocEvent", "new_id"]
+__all__ = [
+    "Node",
+    "Edge",
+    "Group",
+    "GraphDocument",
+    "GraphError",
+    "DocEvent",
+    "NodeAdded",
+    "NodeRemoved",
+    "ParamChanged",
+    "NodeRenamed",
+    "NodeMoved",
+    "EdgeAdded",
+    "EdgeRemoved",
+    "GroupAdded",
+    "GroupRemoved",
+    "DocumentReset",
+    "new_id",
+]
 
 
 class GraphError(ValueError):
@@ -74,13 +92,70 @@ class Group:
 
 @dataclass(frozen=True)
 class DocEvent:
-    """A change, named in the past tense: ``node_added``, ``param_changed``, ..."""
+    """A change to the document. Subclasses are named in the past tense (``NodeAdded``,
+    ``ParamChanged``, ...); listeners dispatch on the class, never on strings."""
 
-    kind: str
-    node_id: str | None = None
-    edge_id: str | None = None
-    group_id: str | None = None
-    key: str | None = None
+
+@dataclass(frozen=True)
+class NodeAdded(DocEvent):
+    node_id: str
+
+
+@dataclass(frozen=True)
+class NodeRemoved(DocEvent):
+    node_id: str
+
+
+@dataclass(frozen=True)
+class ParamChanged(DocEvent):
+    node_id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class NodeRenamed(DocEvent):
+    node_id: str
+
+
+@dataclass(frozen=True)
+class NodeMoved(DocEvent):
+    node_id: str
+
+
+@dataclass(frozen=True)
+class EdgeAdded(DocEvent):
+    edge_id: str
+    node_id: str  # the destination (its input order changed)
+
+
+@dataclass(frozen=True)
+class EdgeRemoved(DocEvent):
+    edge_id: str
+    node_id: str  # the destination
+
+
+@dataclass(frozen=True)
+class GroupAdded(DocEvent):
+    group_id: str
+
+
+@dataclass(frozen=True)
+class GroupRemoved(DocEvent):
+    group_id: str
+
+
+@dataclass(frozen=True)
+class DocumentReset(DocEvent):
+    """Everything may have changed (cleared, or loaded anew)."""
+
+
+def _move_last_to(mapping: dict[str, Any], index: int) -> None:
+    """Move the last entry of an insertion-ordered dict to ``index`` (in place)."""
+    items = list(mapping.items())
+    last = items.pop()
+    items.insert(max(0, index), last)
+    mapping.clear()
+    mapping.update(items)
 
 
 _NAME_TAIL = re.compile(r"^(.*?)(?:_(\d+))?$")
@@ -139,9 +214,8 @@ class GraphDocument:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def _emit(self, kind: str, **ids: Any) -> None:
+    def _emit(self, event: DocEvent) -> None:
         self.revision += 1
-        event = DocEvent(kind, **ids)
         for listener in list(self._listeners):
             listener(event)
 
@@ -163,8 +237,12 @@ class GraphDocument:
         params: dict[str, Any] | None = None,
         pos: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
+        index: int | None = None,
     ) -> Node:
-        """Add a node; parameters not given take their defaults. Raises ParamError/GraphError."""
+        """Add a node; parameters not given take their defaults. Raises ParamError/GraphError.
+
+        ``index`` puts it at that place in the node order (undo restores a deleted node
+        where it was, so the saved file is the same as before); last by default."""
         ntype = registry.get(type_id)
         node_id = node_id or new_id()
         if node_id in self.nodes:
@@ -178,11 +256,13 @@ class GraphDocument:
             (float(pos[0]), float(pos[1])),
         )
         self.nodes[node_id] = node
+        if index is not None and index < len(self.nodes) - 1:
+            _move_last_to(self.nodes, index)
         self._in[node_id] = []
         self._nattr[node_id] = {}
         self._succ[node_id] = {}
         self._pred[node_id] = {}
-        self._emit("node_added", node_id=node_id)
+        self._emit(NodeAdded(node_id))
         return node
 
     def remove_node(self, node_id: str) -> list[Edge]:
@@ -197,7 +277,7 @@ class GraphDocument:
         del self.nodes[node.id]
         del self._in[node.id]
         del self._nattr[node.id], self._succ[node.id], self._pred[node.id]
-        self._emit("node_removed", node_id=node_id)
+        self._emit(NodeRemoved(node_id))
         return removed
 
     def set_param(self, node_id: str, name: str, value: Any) -> Any:
@@ -210,7 +290,7 @@ class GraphDocument:
         value = spec.validate(value)
         if node.params[name] != value:
             node.params[name] = value
-            self._emit("param_changed", node_id=node_id, key=name)
+            self._emit(ParamChanged(node_id, name))
         return value
 
     def set_params(self, node_id: str, values: dict[str, Any]) -> None:
@@ -220,7 +300,7 @@ class GraphDocument:
         for key, value in merged.items():
             if node.params[key] != value:
                 node.params[key] = value
-                self._emit("param_changed", node_id=node_id, key=key)
+                self._emit(ParamChanged(node_id, key))
 
     def rename(self, node_id: str, name: str) -> None:
         node = self._node(node_id)
@@ -231,14 +311,14 @@ class GraphDocument:
             raise ParamError("a node name can be at most 200 characters")
         if node.name != name:
             node.name = name
-            self._emit("node_renamed", node_id=node_id)
+            self._emit(NodeRenamed(node_id))
 
     def move(self, node_id: str, pos: tuple[float, float]) -> None:
         node = self._node(node_id)
         pos = (float(pos[0]), float(pos[1]))
         if node.pos != pos:
             node.pos = pos
-            self._emit("node_moved", node_id=node_id)
+            self._emit(NodeMoved(node_id))
 
     # ------------------------------------------------------------------ edges
     def connect(
@@ -273,7 +353,7 @@ class GraphDocument:
         if keys is None:
             keys = self._succ[src][dst] = self._pred[dst][src] = {}
         keys[edge_id] = {}
-        self._emit("edge_added", edge_id=edge_id, node_id=dst)
+        self._emit(EdgeAdded(edge_id, dst))
         return edge
 
     def disconnect(self, edge_id: str) -> tuple[Edge, int]:
@@ -289,7 +369,7 @@ class GraphDocument:
         del keys[edge_id]
         if not keys:
             del self._succ[edge.src][edge.dst], self._pred[edge.dst][edge.src]
-        self._emit("edge_removed", edge_id=edge_id, node_id=edge.dst)
+        self._emit(EdgeRemoved(edge_id, edge.dst))
         return edge, index
 
     def in_edges(self, node_id: str, port: str | None = None) -> list[Edge]:
@@ -301,7 +381,14 @@ class GraphDocument:
         return [self.edges[k] for keys in self._succ[node_id].values() for k in keys]
 
     # ----------------------------------------------------------------- groups
-    def add_group(self, name: str, node_ids: Iterable[str] = (), group_id: str | None = None, color: str = "") -> Group:
+    def add_group(
+        self,
+        name: str,
+        node_ids: Iterable[str] = (),
+        group_id: str | None = None,
+        color: str = "",
+        index: int | None = None,
+    ) -> Group:
         group_id = group_id or new_id()
         if group_id in self.groups:
             raise GraphError(f"a group with id {group_id!r} already exists")
@@ -310,7 +397,9 @@ class GraphDocument:
             self._node(nid)
         group = Group(group_id, name, ids, color)
         self.groups[group_id] = group
-        self._emit("group_added", group_id=group_id)
+        if index is not None and index < len(self.groups) - 1:
+            _move_last_to(self.groups, index)
+        self._emit(GroupAdded(group_id))
         return group
 
     def remove_group(self, group_id: str) -> Group:
@@ -318,7 +407,7 @@ class GraphDocument:
             group = self.groups.pop(group_id)
         except KeyError:
             raise GraphError(f"no group with id {group_id!r}") from None
-        self._emit("group_removed", group_id=group_id)
+        self._emit(GroupRemoved(group_id))
         return group
 
     def groups_of(self, node_id: str) -> list[Group]:
@@ -349,7 +438,58 @@ class GraphDocument:
         self._nattr.clear()
         self._succ.clear()
         self._pred.clear()
-        self._emit("reset")
+        self._emit(DocumentReset())
+
+    # -------------------------------------------------------------- snapshots
+    # Plain data in the project file's format, for undo commands and the clipboard: a
+    # command keeps these values and gives them back to the methods above, never touching
+    # the document's containers itself.
+    def node_data(self, node_id: str) -> dict[str, Any]:
+        n = self._node(node_id)
+        return {"id": n.id, "type": n.type_id, "name": n.name, "params": copy.deepcopy(n.params), "pos": list(n.pos)}
+
+    def edge_data(self, edge_id: str) -> dict[str, Any]:
+        e = self.edges[edge_id]
+        return {"id": e.id, "src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
+
+    def group_data(self, group_id: str) -> dict[str, Any]:
+        g = self.groups[group_id]
+        return {"id": g.id, "name": g.name, "nodes": list(g.node_ids), "color": g.color}
+
+    def node_index(self, node_id: str) -> int:
+        """The node's place in the node order (the order of the saved file)."""
+        return list(self.nodes).index(node_id)
+
+    def group_index(self, group_id: str) -> int:
+        return list(self.groups).index(group_id)
+
+    def input_index(self, edge_id: str) -> int:
+        """The edge's place among its destination's inputs (a concat's order)."""
+        return self._in[self.edges[edge_id].dst].index(edge_id)
+
+    def add_node_data(self, data: dict[str, Any], index: int | None = None) -> Node:
+        """Add a node from :meth:`node_data`'s form."""
+        return self.add_node(
+            data["type"], data["name"], data.get("params", {}), tuple(data.get("pos", (0, 0))), data["id"], index
+        )
+
+    def add_edge_data(self, data: dict[str, Any], index: int | None = None) -> Edge:
+        """Add an edge from :meth:`edge_data`'s form (``index``: among the destination's inputs)."""
+        return self.connect(
+            data["src"], data["dst"], data.get("src_port", "out"), data.get("dst_port", "in"), data["id"], index
+        )
+
+    def add_group_data(self, data: dict[str, Any], index: int | None = None) -> Group:
+        return self.add_group(data["name"], data["nodes"], data["id"], data.get("color", ""), index)
+
+    def add_graph_data(self, data: dict[str, Any]) -> None:
+        """Add the nodes, edges (in input order) and groups of :meth:`to_dict`'s form."""
+        for n in data["nodes"]:
+            self.add_node_data(n)
+        for e in data.get("edges", []):
+            self.add_edge_data(e)
+        for g in data.get("groups", []):
+            self.add_group_data(g)
 
     # ---------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -357,24 +497,9 @@ class GraphDocument:
         return {
             "name": self.name,
             "description": self.description,
-            "nodes": [
-                {
-                    "id": n.id,
-                    "type": n.type_id,
-                    "name": n.name,
-                    "params": copy.deepcopy(n.params),
-                    "pos": [n.pos[0], n.pos[1]],
-                }
-                for n in self.nodes.values()
-            ],
-            "edges": [
-                {"id": e.id, "src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
-                for n in self.nodes.values()
-                for e in self.in_edges(n.id)
-            ],
-            "groups": [
-                {"id": g.id, "name": g.name, "nodes": list(g.node_ids), "color": g.color} for g in self.groups.values()
-            ],
+            "nodes": [self.node_data(nid) for nid in self.nodes],
+            "edges": [self.edge_data(eid) for nid in self.nodes for eid in self._in[nid]],
+            "groups": [self.group_data(gid) for gid in self.groups],
         }
 
     @classmethod
@@ -385,12 +510,7 @@ class GraphDocument:
         field and reports problems by position; this is the trusted fast path.
         """
         doc = cls(data.get("name", "Untitled"), data.get("description", ""))
-        for n in data["nodes"]:
-            doc.add_node(n["type"], n["name"], n.get("params", {}), tuple(n.get("pos", (0, 0))), n["id"])
-        for e in data["edges"]:
-            doc.connect(e["src"], e["dst"], e.get("src_port", "out"), e.get("dst_port", "in"), e["id"])
-        for g in data.get("groups", []):
-            doc.add_group(g["name"], g["nodes"], g["id"], g.get("color", ""))
+        doc.add_graph_data(data)
         doc.revision = 0
         return doc
 

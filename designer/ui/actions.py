@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
 from ..examples import DEFAULT_EXAMPLE, EXAMPLES_DIR
-from . import editing, icons
+from . import icons
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -47,32 +47,13 @@ class Actions:
         self.redo = w.undo_group.createRedoAction(w, "&Redo")
         self.redo.setShortcuts(SK.Redo)
         self.iconed[self.undo], self.iconed[self.redo] = "undo", "redo"
-        self.cut = self._act("Cu&t", partial(editing.cut_selection, w), SK.Cut)
-        self.copy = self._act("&Copy", partial(editing.copy_selection, w), SK.Copy)
-        self.paste = self._act("&Paste", partial(editing.paste, w), SK.Paste)
-        self.duplicate = self._act("D&uplicate", partial(editing.duplicate, w), "Ctrl+D")
-        self.delete = self._act("&Delete", partial(editing.delete_selection, w), SK.Delete)
-        self.delete.setShortcuts([QKeySequence(SK.Delete), QKeySequence(Qt.Key.Key_Backspace)])
-        self.select_all = self._act("Select &All", w.select_all, SK.SelectAll)
-        self.add_node = self._act("Add &Node…", w.add_node_menu_at_cursor, "Shift+A")
-        self.add_node.setToolTip("Add a node at the cursor, or after the selected node (connected)")
-        self.zoom_in = self._act("Zoom &In", lambda: w.view.zoom_in(), SK.ZoomIn, "zoom-in")
-        self.zoom_out = self._act("Zoom &Out", lambda: w.view.zoom_out(), SK.ZoomOut, "zoom-out")
-        self.fit = self._act("&Fit to View", lambda: w.view.fit(), "Ctrl+0", "fit")
-        self.layout = self._act("Auto-&layout", partial(editing.auto_layout, w), "Ctrl+L", "layout")
-        for text, dx, dy, key in (
-            ("left", -10, 0, "Left"),
-            ("right", 10, 0, "Right"),
-            ("up", 0, -10, "Up"),
-            ("down", 0, 10, "Down"),
-        ):
-            act = self._act(f"Nudge {text}", partial(editing.nudge, w, dx, dy), key)
-            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            w.view.addAction(act)
-        # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C / Delete.
-        for act in (self.cut, self.copy, self.paste, self.duplicate, self.delete, self.select_all, self.add_node):
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            w.view.addAction(act)
+        e = w.editor  # the canvas's own actions, in the window's menus and toolbar
+        self.cut, self.copy, self.paste = e.cut_action, e.copy_action, e.paste_action
+        self.duplicate, self.delete, self.select_all = e.duplicate_action, e.delete_action, e.select_all_action
+        self.add_node, self.layout, self.fit = e.add_node_action, e.layout_action, e.fit_action
+        self.zoom_in, self.zoom_out = e.zoom_in_action, e.zoom_out_action
+        for act, name in ((self.zoom_in, "zoom-in"), (self.zoom_out, "zoom-out"), (self.fit, "fit"), (self.layout, "layout")):
+            self.iconed[act] = name
         self.theme_group = QActionGroup(w)
         self.theme_actions: dict[str, QAction] = {}
         for mode, label in (("system", "Follow &System"), ("dark", "&Dark"), ("light", "&Light")):

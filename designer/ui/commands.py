@@ -20,16 +20,6 @@ from ..graph.layout import auto_layout
 _PARAM_ID, _MOVE_ID = 1001, 1002
 
 
-def _restore_order(mapping: dict[str, Any], order: list[str]) -> None:
-    """Reorder a dict in place to ``order`` (undo puts restored nodes back where they were)."""
-    if list(mapping) == order[: len(mapping)]:
-        return
-    items = {k: mapping[k] for k in order if k in mapping}
-    items.update({k: v for k, v in mapping.items() if k not in items})
-    mapping.clear()
-    mapping.update(items)
-
-
 class AddGraphCommand(QUndoCommand):
     """Add nodes (with their edges and groups) given as plain data with final ids: a palette
     drop is one node; a paste or duplicate is a sub-graph."""
@@ -42,33 +32,28 @@ class AddGraphCommand(QUndoCommand):
         self.setText(text)
 
     def redo(self) -> None:
-        for n in self.data["nodes"]:
-            self.doc.add_node(n["type"], n["name"], n["params"], tuple(n["pos"]), n["id"])
-        for e in self.data.get("edges", []):
-            self.doc.connect(e["src"], e["dst"], e.get("src_port", "out"), e.get("dst_port", "in"), e["id"])
-        for g in self.data.get("groups", []):
-            self.doc.add_group(g["name"], g["nodes"], g["id"], g.get("color", ""))
+        self.doc.add_graph_data(self.data)
 
     def undo(self) -> None:
-        for g in self.data.get("groups", []):
+        for g in reversed(self.data.get("groups", [])):
             self.doc.remove_group(g["id"])
         for nid in reversed(self.node_ids):
             self.doc.remove_node(nid)
 
 
 class RemoveCommand(QUndoCommand):
-    """Delete nodes (with every edge touching them) and edges."""
+    """Delete nodes (with every edge touching them) and edges. Undo puts everything back
+    where it was: nodes and groups at their place in the document's order, edges at their
+    place among their destination's inputs, so the saved file is byte-identical."""
 
     def __init__(self, doc: GraphDocument, node_ids: list[str], edge_ids: list[str] = ()):
         super().__init__()
         self.doc = doc
         self.node_ids = [n for n in node_ids if n in doc.nodes]
         self.edge_ids = [e for e in edge_ids if e in doc.edges]
-        self._nodes: list[dict[str, Any]] = []
-        self._edges: list[tuple[dict[str, Any], int]] = []
-        self._groups: list[dict[str, Any]] = []
-        self._node_order: list[str] = []
-        self._group_order: list[str] = []
+        self._nodes: list[tuple[int, dict[str, Any]]] = []
+        self._edges: list[tuple[int, dict[str, Any]]] = []
+        self._groups: list[tuple[int, dict[str, Any]]] = []
         nn, ne = len(self.node_ids), len(self.edge_ids)
         if nn == 1 and not ne:
             self.setText(f"Delete {doc.nodes[self.node_ids[0]].name}")
@@ -79,47 +64,26 @@ class RemoveCommand(QUndoCommand):
 
     def redo(self) -> None:
         doc = self.doc
-        self._node_order = list(doc.nodes)
-        self._group_order = list(doc.groups)
         gone = set(self.node_ids)
-        edges = set(self.edge_ids)
-        edges |= {e.id for e in doc.edges.values() if e.src in gone or e.dst in gone}
-        # Remember each edge with its index among its destination's inputs, lowest first.
-        self._edges = []
-        for eid in edges:
-            e = doc.edges[eid]
-            index = [x.id for x in doc.in_edges(e.dst)].index(eid)
-            self._edges.append((_edge_data(e), index))
-        self._edges.sort(key=lambda item: item[1])
-        self._groups = [
-            {"id": g.id, "name": g.name, "nodes": list(g.node_ids), "color": g.color}
-            for g in doc.groups.values()
-            if gone & set(g.node_ids)
-        ]
-        self._nodes = [
-            {"id": n.id, "type": n.type_id, "name": n.name, "params": copy.deepcopy(n.params), "pos": n.pos}
-            for n in (doc.nodes[i] for i in self.node_ids)
-        ]
-        for e, _ in reversed(self._edges):  # highest index first keeps the others' indices valid
+        edges = set(self.edge_ids) | {e.id for nid in self.node_ids for e in doc.in_edges(nid) + doc.out_edges(nid)}
+        # Each edge with its index among its destination's inputs, lowest first (restored in that order).
+        self._edges = sorted(((doc.input_index(eid), doc.edge_data(eid)) for eid in edges), key=lambda t: t[0])
+        self._groups = [(doc.group_index(g.id), doc.group_data(g.id)) for g in doc.groups.values() if gone & set(g.node_ids)]
+        self._nodes = sorted((doc.node_index(nid), doc.node_data(nid)) for nid in self.node_ids)
+        for _, e in reversed(self._edges):  # highest index first keeps the others' indices valid
             doc.disconnect(e["id"])
         for nid in self.node_ids:
-            doc.remove_node(nid)
+            doc.remove_node(nid)  # also leaves its groups
 
     def undo(self) -> None:
         doc = self.doc
-        for n in self._nodes:
-            doc.add_node(n["type"], n["name"], n["params"], n["pos"], n["id"])
-        _restore_order(doc.nodes, self._node_order)
-        for e, index in self._edges:
-            doc.connect(e["src"], e["dst"], e["src_port"], e["dst_port"], e["id"], index=index)
-        for g in self._groups:
+        for index, n in self._nodes:  # lowest place first: each lands where it was
+            doc.add_node_data(n, index)
+        for index, e in self._edges:
+            doc.add_edge_data(e, index)
+        for index, g in self._groups:  # the groups again with their members, in their place
             doc.remove_group(g["id"])
-            doc.add_group(g["name"], g["nodes"], g["id"], g["color"])
-        _restore_order(doc.groups, self._group_order)
-
-
-def _edge_data(e: Any) -> dict[str, Any]:
-    return {"id": e.id, "src": e.src, "dst": e.dst, "src_port": e.src_port, "dst_port": e.dst_port}
+            doc.add_group_data(g, index)
 
 
 class ConnectCommand(QUndoCommand):
@@ -135,13 +99,12 @@ class ConnectCommand(QUndoCommand):
     ):
         """``index``: the place among the destination's inputs (a concat's order); last by default."""
         super().__init__()
-        self.doc, self.edge = doc, {"id": edge_id, "src": src, "dst": dst, "src_port": src_port, "dst_port": dst_port}
+        self.doc, self.edge = doc, {"id": edge_id, "src": src, "src_port": src_port, "dst": dst, "dst_port": dst_port}
         self.index = index
         self.setText(f"Connect {doc.nodes[src].name} → {doc.nodes[dst].name}")
 
     def redo(self) -> None:
-        e = self.edge
-        self.doc.connect(e["src"], e["dst"], e["src_port"], e["dst_port"], e["id"], index=self.index)
+        self.doc.add_edge_data(self.edge, self.index)
 
     def undo(self) -> None:
         self.doc.disconnect(self.edge["id"])

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..graph.document import DocEvent
+from ..graph.document import DocEvent, NodeRemoved, NodeRenamed, ParamChanged
 from ..graph.params import ParamError
 from . import icons
 from .commands import RenameCommand, SetParamCommand
 from .format import compact, grouped, params_text, percent, shape_text
-from .param_editors import ParamEditorWidget, make_editor
+from .param_editors import ParamEditorWidget, make_editor, show_value
 from .session import Session
 
 
@@ -54,6 +54,7 @@ class InspectorDock(QDockWidget):
         self.errors: dict[str, QLabel] = {}
         self._local_errors: set[str] = set()
         self._edit_sessions: dict[str, int] = {}
+        self._edit_start: dict[str, Any] = {}  # each field's value when its current edit began
         self._next_session = 0
         self.name_edit: QLineEdit | None = None
         self.scroll = QScrollArea()
@@ -115,6 +116,8 @@ class InspectorDock(QDockWidget):
         node = self.session.doc.nodes[node_id]
         self.node_id = node_id
         self._local_errors.clear()
+        self._edit_sessions.clear()
+        self._edit_start.clear()
         self.editors, self.errors = {}, {}
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -186,6 +189,7 @@ class InspectorDock(QDockWidget):
             editor = make_editor(spec)
             editor.set_value(values[spec.name])
             editor.edited.connect(lambda final, key=spec.name: self._on_editor_edited(key, final))
+            editor.cancelled.connect(lambda key=spec.name: self._on_editor_cancelled(key))
             error = _label("", "fieldError", wrap=True)
             error.setVisible(False)
             column = QVBoxLayout()
@@ -200,26 +204,62 @@ class InspectorDock(QDockWidget):
 
     # ---------------------------------------------------------------- editing
     def _on_editor_edited(self, key: str, final: bool) -> None:
+        """Typing previews each valid value live (one undo step per field edit); an invalid
+        value is flagged and the design goes back to the value the edit started from, so
+        nothing invalid or half-typed stays in it. Committing (Enter, Tab, focus out) an
+        invalid value puts the last valid one back in the field and says why."""
         if self.session is None or self.node_id is None:
             return
         editor = self.editors[key]
         node = self.session.doc.nodes[self.node_id]
-        try:
-            value = node.type.param(key).validate(editor.value())
-        except ParamError as exc:
-            self._local_errors.add(key)
-            self._flag(key, str(exc))
-            return
-        self._local_errors.discard(key)
-        self._flag(key, "")
         if key not in self._edit_sessions:
             self._next_session += 1
             self._edit_sessions[key] = self._next_session
-        if value != node.params[key]:
-            self.session.push(SetParamCommand(self.session.doc, self.node_id, key, value, self._edit_sessions[key]))
+            self._edit_start[key] = node.params[key]
+        try:
+            value = node.type.param(key).validate(editor.value())
+        except ParamError as exc:
+            start = self._edit_start[key]
+            self._set(key, start)  # no partial value stays in the design
+            if final:
+                self._end_edit(key)
+                editor.set_value(start)
+                self._local_errors.discard(key)
+                self._flag(key, f"{exc}; kept {show_value(start)}")
+            else:
+                self._local_errors.add(key)
+                self._flag(key, str(exc))
+            return
+        self._local_errors.discard(key)
+        self._flag(key, "")
+        self._set(key, value)
         if final:
-            self._edit_sessions.pop(key, None)
+            self._end_edit(key)
             self._show_report()
+
+    def _on_editor_cancelled(self, key: str) -> None:
+        """Escape: the field and the design go back to the value before this edit."""
+        if self.session is None or self.node_id is None:
+            return
+        node = self.session.doc.nodes[self.node_id]
+        start = self._edit_start.get(key, node.params[key])
+        self._set(key, start)
+        self._end_edit(key)
+        self.editors[key].set_value(start)
+        self._local_errors.discard(key)
+        self._flag(key, "")
+        self._show_report()
+
+    def _set(self, key: str, value: Any) -> None:
+        """Set the parameter within the field's edit session (consecutive values merge)."""
+        node = self.session.doc.nodes[self.node_id]
+        if value != node.params[key]:
+            session = self._edit_sessions.get(key, -1)
+            self.session.push(SetParamCommand(self.session.doc, self.node_id, key, value, session))
+
+    def _end_edit(self, key: str) -> None:
+        self._edit_sessions.pop(key, None)
+        self._edit_start.pop(key, None)
 
     def _on_name_edit_editing_finished(self) -> None:
         if self.session is None or self.node_id is None or self.name_edit is None:
@@ -244,18 +284,16 @@ class InspectorDock(QDockWidget):
 
     # ------------------------------------------------------------ model -> view
     def _on_session_changed(self, event: DocEvent) -> None:
-        if self.session is None:
+        if self.session is None or self.node_id is None or getattr(event, "node_id", None) != self.node_id:
             return
-        if self.node_id is None:
-            return
-        if event.node_id != self.node_id:
-            return
-        if event.kind == "node_removed":
+        if isinstance(event, NodeRemoved):
             self.node_id = None
             self._show_overview()
             return
         node = self.session.doc.nodes[self.node_id]
-        if event.kind == "param_changed" and event.key in self.editors:
+        if isinstance(event, ParamChanged) and event.key in self.editors:
+            if event.key in self._edit_sessions:
+                return  # the field being typed into: its text is the user's
             editor = self.editors[event.key]
             try:
                 current = node.type.param(event.key).validate(editor.value())
@@ -265,7 +303,7 @@ class InspectorDock(QDockWidget):
                 editor.set_value(node.params[event.key])
                 self._local_errors.discard(event.key)
                 self._flag(event.key, "")
-        elif event.kind == "node_renamed" and self.name_edit is not None and self.name_edit.text() != node.name:
+        elif isinstance(event, NodeRenamed) and self.name_edit is not None and self.name_edit.text() != node.name:
             self.name_edit.setText(node.name)
 
     def _on_fix_button_clicked(self) -> None:

@@ -16,10 +16,10 @@ from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtWidgets import QLabel, QLineEdit, QMenu, QVBoxLayout, QWidget, QWidgetAction
 
 from ..graph import registry
-from . import editing, icons
+from . import icons, operations
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .editor import DesignEditor
 
 
 def node_type_menu(
@@ -81,74 +81,73 @@ def node_type_menu(
 
 
 def quick_add_menu(
-    window: MainWindow, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF, parent: QWidget | None = None
+    editor: DesignEditor, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF, parent: QWidget | None = None
 ) -> QMenu:
     """For a connection let go on empty canvas: the node types that fit its loose end."""
-    origin = window.document.nodes[node_id].name
+    origin = editor.document.nodes[node_id].name
     return node_type_menu(
-        parent or window,
+        parent or editor.view,
         f"Add a node {'feeding' if port_is_input else 'after'} {origin}",
-        editing.quick_add_types(port_is_input),
-        lambda type_id: editing.add_connected(window, type_id, scene_pos, node_id, port, port_is_input),
+        operations.quick_add_types(port_is_input),
+        lambda type_id: editor.add_connected(type_id, scene_pos, node_id, port, port_is_input),
     )
 
 
-def add_here_menu(window: MainWindow, scene_pos: QPointF, parent: QWidget | None = None) -> QMenu:
+def add_here_menu(editor: DesignEditor, scene_pos: QPointF, parent: QWidget | None = None) -> QMenu:
     """Every node type; the one chosen is added at ``scene_pos``."""
     return node_type_menu(
-        parent or window, "Add a node here", registry.categories(), lambda t: editing.add_node(window, t, scene_pos)
+        parent or editor.view, "Add a node here", registry.categories(), lambda t: editor.add_node(t, scene_pos)
     )
 
 
-def canvas_menu(window: MainWindow, scene_pos: QPointF) -> QMenu:
+def canvas_menu(editor: DesignEditor, scene_pos: QPointF) -> QMenu:
     """Right-click on empty canvas: add any node there; paste, select all, fit, auto-layout."""
-    menu = QMenu(window)
-    add = add_here_menu(window, scene_pos, parent=menu)
+    menu = QMenu(editor.view)
+    add = add_here_menu(editor, scene_pos, parent=menu)
     add.setTitle("Add Node Here")
     menu.addMenu(add)
     menu.addSeparator()
-    a = window.actions
-    menu.addActions([a.paste, a.select_all, a.fit, a.layout])
+    menu.addActions([editor.paste_action, editor.select_all_action, editor.fit_action, editor.layout_action])
     return menu
 
 
-def after_node_menu(window: MainWindow, node_id: str, x: float, parent: QWidget | None = None) -> QMenu | None:
+def after_node_menu(editor: DesignEditor, node_id: str, x: float, parent: QWidget | None = None) -> QMenu | None:
     """The node types that can follow ``node_id``; the one chosen goes below it at ``x``,
     connected from its first output. None for a node without outputs."""
-    node = window.document.nodes[node_id]
+    node = editor.document.nodes[node_id]
     if not node.type.outputs:
         return None
-    below = QPointF(x, window.scene.nodes[node_id].sceneBoundingRect().bottom() + 60)
-    menu = quick_add_menu(window, node_id, node.type.outputs[0].name, False, below, parent=parent)
+    below = QPointF(x, editor.scene.nodes[node_id].sceneBoundingRect().bottom() + 60)
+    menu = quick_add_menu(editor, node_id, node.type.outputs[0].name, False, below, parent=parent)
     menu.setTitle(f"Add After {node.name}")
     return menu
 
 
-def node_menu(window: MainWindow, node_id: str, scene_pos: QPointF) -> QMenu:
+def node_menu(editor: DesignEditor, node_id: str, scene_pos: QPointF) -> QMenu:
     """Right-click on a node (selected first): add a node after it; cut, copy, duplicate, delete."""
-    menu = QMenu(window)
-    after = after_node_menu(window, node_id, scene_pos.x(), parent=menu)
+    menu = QMenu(editor.view)
+    after = after_node_menu(editor, node_id, scene_pos.x(), parent=menu)
     if after is not None:
         menu.addMenu(after)
         menu.addSeparator()
-    a = window.actions
-    menu.addActions([a.cut, a.copy, a.duplicate, a.delete])
+    e = editor
+    menu.addActions([e.cut_action, e.copy_action, e.duplicate_action, e.delete_action])
     return menu
 
 
-def edge_menu(window: MainWindow, edge_id: str) -> QMenu:
+def edge_menu(editor: DesignEditor, edge_id: str) -> QMenu:
     """Right-click on an edge: insert a node on it (BatchNorm, an activation, a pool ...), or delete it."""
-    doc = window.document
+    doc = editor.document
     edge = doc.edges[edge_id]
-    menu = QMenu(window)
+    menu = QMenu(editor.view)
     insert = node_type_menu(
         menu,
         f"Insert between {doc.nodes[edge.src].name} and {doc.nodes[edge.dst].name}",
-        editing.insertable_types(),
-        lambda type_id: editing.insert_on_edge(window, type_id, edge_id),
+        operations.insertable_types(),
+        lambda type_id: editor.insert_on_edge(type_id, edge_id),
     )
     insert.setTitle("Insert Node")
     menu.addMenu(insert)
     menu.addSeparator()
-    menu.addAction("Delete Connection", partial(editing.delete_edges, window, [edge_id]))
+    menu.addAction("Delete Connection", partial(editor.delete_edges, [edge_id]))
     return menu

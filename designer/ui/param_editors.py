@@ -1,15 +1,18 @@
 """Editors generated from ParamSpecs. Each emits ``edited(final)``: ``final`` is False while
-the user types (live preview) and True when the value is committed (Enter, focus out, a
-click on a checkbox or combo). ``value()`` returns the entered value or raises ParamError;
-the spec's own ``validate`` decides whether it is acceptable."""
+the user types (live preview) and True when the value is committed (Enter, Tab or focus
+out, a click on a checkbox or combo), and ``cancelled()`` on Escape. ``value()`` returns
+the entered value or raises ParamError; the spec's own ``validate`` decides whether it is
+acceptable. Numbers are typed as text, never clamped or cut by the widget: what the user
+typed is what gets validated, and an out-of-range value is reported, never half-taken."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QSpinBox, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
 
 from ..graph.params import (
     BoolParam,
@@ -44,6 +47,7 @@ def show_value(value: Any) -> str:
 
 class ParamEditorWidget(QWidget):
     edited = Signal(bool)
+    cancelled = Signal()
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None):
         super().__init__(parent)
@@ -70,31 +74,18 @@ class ParamEditorWidget(QWidget):
     def field(self) -> QWidget:
         return self.layout_.itemAt(0).widget()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() == Qt.Key.Key_Escape:
+                self.cancelled.emit()
+                return True
+            if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.step(1 if event.key() == Qt.Key.Key_Up else -1):
+                return True
+        return super().eventFilter(watched, event)
 
-class IntEditorWidget(ParamEditorWidget):
-    def __init__(self, spec: IntParam, parent: QWidget | None = None):
-        super().__init__(spec, parent)
-        self.box = QSpinBox()
-        self.box.setRange(-(2**31), 2**31 - 1)  # the spec, not the box, decides: out of range shows why
-        self.box.setKeyboardTracking(True)
-        self.box.setAccelerated(True)
-        self.box.valueChanged.connect(self._on_box_value_changed)
-        self.box.editingFinished.connect(self._on_box_editing_finished)
-        self.layout_.addWidget(self.box)
-
-    def value(self) -> int:
-        return self.box.value()
-
-    def set_value(self, value: Any) -> None:
-        self.box.blockSignals(True)
-        self.box.setValue(int(value))
-        self.box.blockSignals(False)
-
-    def _on_box_value_changed(self, value: int) -> None:
-        self.edited.emit(False)
-
-    def _on_box_editing_finished(self) -> None:
-        self.edited.emit(True)
+    def step(self, direction: int) -> bool:
+        """Up/Down arrow keys; numbers step by one. Returns whether the key was used."""
+        return False
 
 
 class TextEditorWidget(ParamEditorWidget):
@@ -115,12 +106,18 @@ class TextEditorWidget(ParamEditorWidget):
             self.layout_.addWidget(self.line)
         if isinstance(spec, PairParam):
             self.line.setPlaceholderText("k, or kh x kw (e.g. 1x7)")
+        self.line.installEventFilter(self)
         self.line.textEdited.connect(self._on_line_text_edited)
         self.line.editingFinished.connect(self._on_line_editing_finished)
 
     def value(self) -> Any:
         text = self.line.text().strip()
         spec = self.spec
+        if isinstance(spec, IntParam):
+            try:
+                return int(text)
+            except ValueError:
+                raise ParamError(f"{spec.title} must be a whole number, got {text!r}") from None
         if isinstance(spec, FloatParam):
             try:
                 return float(text)
@@ -134,6 +131,17 @@ class TextEditorWidget(ParamEditorWidget):
         self.line.blockSignals(True)
         self.line.setText(show_value(value))
         self.line.blockSignals(False)
+
+    def step(self, direction: int) -> bool:
+        if not isinstance(self.spec, IntParam):
+            return False
+        try:
+            value = int(self.line.text().strip()) + direction
+        except ValueError:
+            return False
+        self.line.setText(str(value))
+        self.edited.emit(True)
+        return True
 
     def _on_line_text_edited(self, text: str) -> None:
         self.edited.emit(False)
@@ -189,6 +197,4 @@ def make_editor(spec: ParamSpec, parent: QWidget | None = None) -> ParamEditorWi
         return BoolEditorWidget(spec, parent)
     if isinstance(spec, ChoiceParam):
         return ChoiceEditorWidget(spec, parent)
-    if isinstance(spec, IntParam):
-        return IntEditorWidget(spec, parent)
     return TextEditorWidget(spec, parent)

@@ -1,8 +1,15 @@
-"""One open design: the document, its undo stack, its file and its latest validation report.
+"""One open design: the document, its undo stack, its file and its latest analysis.
 
-Document events are relayed as a Qt signal (``changed``) so that widgets connect with
-Qt's lifetime rules instead of holding Python listeners; validation runs once per
-event-loop turn after any number of changes and publishes ``report_changed``.
+There is one way for a change to travel: a command changes the document, the document
+emits a typed event (relayed as ``changed`` so that widgets connect with Qt's lifetime
+rules), and the session analyses the design once (validation, costs and design advice
+together) and publishes ``report_changed``. Views render ``report``, ``costs`` and
+``advice`` as they are handed; nothing re-validates on its own.
+
+When the analysis runs: right after every undo-stack step (push, undo, redo, a merged
+keystroke), so the canvas shows the truth as soon as the command returns; and, for
+changes that do not come through the stack (a document loaded or built in code), once
+per event-loop turn after any number of them.
 """
 
 from __future__ import annotations
@@ -28,14 +35,18 @@ class Session(QObject):
         self.doc = doc
         self.path: Path | None = Path(path) if path else None
         self.undo_stack = QUndoStack(self)
-        self.report: Report = validate(doc)
+        self.report: Report
+        self.costs: CostReport
         #: Design advice (graph/lint.py) for the current report; shown in Problems, not on the canvas.
-        self.advice: list[Diagnostic] = lint(doc, self.report)
-        self._costs: CostReport | None = None
+        self.advice: list[Diagnostic]
+        #: How many times the design was analysed (tests check it runs once per change).
+        self.analyses = 0
+        self._analyse()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._on_timer_timeout)
+        self.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
         self._unsubscribe = doc.subscribe(self._on_doc_event)
 
     # ------------------------------------------------------------------ editing
@@ -50,29 +61,38 @@ class Session(QObject):
         self._unsubscribe()
         self._timer.stop()
 
-    # --------------------------------------------------------------- validation
+    # ----------------------------------------------------------------- analysis
+    @property
+    def stale(self) -> bool:
+        """The document changed since the last analysis (one is scheduled)."""
+        return self.report.revision != self.doc.revision
+
+    def _analyse(self) -> None:
+        self.report = validate(self.doc)
+        self.costs = compute_costs(self.doc, self.report)
+        self.advice = lint(self.doc, self.report)
+        self.analyses += 1
+
     def _on_doc_event(self, event: DocEvent) -> None:
         self.changed.emit(event)
-        self._costs = None
         if not self._timer.isActive():
             self._timer.start()
 
-    def _on_timer_timeout(self) -> None:
-        self.revalidate()
+    def _on_undo_stack_index_changed(self, index: int) -> None:
+        self.flush()
 
-    def revalidate(self) -> Report:
-        """Validate now (also called by tests to skip the event-loop turn)."""
-        self._timer.stop()
-        self.report = validate(self.doc)
-        self.advice = lint(self.doc, self.report)
-        self._costs = None
-        self.report_changed.emit(self.report)
+    def _on_timer_timeout(self) -> None:
+        self.flush()
+
+    def flush(self) -> Report:
+        """Analyse now if the document changed since the last analysis; returns the report."""
+        if self.stale:
+            self.revalidate()
         return self.report
 
-    @property
-    def costs(self) -> CostReport:
-        if self._costs is None:
-            if self.report.revision != self.doc.revision:
-                self.revalidate()
-            self._costs = compute_costs(self.doc, self.report)
-        return self._costs
+    def revalidate(self) -> Report:
+        """Analyse the design now and hand the result to every view."""
+        self._timer.stop()
+        self._analyse()
+        self.report_changed.emit(self.report)
+        return self.report

@@ -20,9 +20,9 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "show_error", lambda parent, title, message: errors.append((title, message)))
     monkeypatch.setattr(files, "ask_unsaved", lambda parent, name: "discard")
     # Context menus are modal too: dismissed at once unless a test stands in for the user.
-    from designer.ui.main_window import MainWindow
+    from designer.ui.editor import DesignEditor
 
-    monkeypatch.setattr(MainWindow, "popup_menu", lambda self, menu, global_pos: None)
+    monkeypatch.setattr(DesignEditor, "popup_menu", lambda self, menu, global_pos: None)
     return errors
 
 

@@ -32,7 +32,7 @@ def user(window, monkeypatch):
             QTest.keyClicks(menu.search, seen["type"])
             QTest.keyClick(menu.search, Qt.Key.Key_Return)
 
-    monkeypatch.setattr(window, "popup_menu", popup)
+    monkeypatch.setattr(window.editor, "popup_menu", popup)
 
     def right_click(scene_pos: QPointF, path=(), type=None):
         seen.update(path=list(path), type=type)

@@ -36,10 +36,7 @@ def edit(window, qtbot, node_id: str, **values) -> None:
     inspector = window.inspector_dock
     for key, value in values.items():
         editor = inspector.editors[key]
-        if hasattr(editor, "box") and hasattr(editor.box, "setValue"):
-            editor.box.setValue(value)  # a spin box: each change previews live
-            editor.box.editingFinished.emit()
-        elif hasattr(editor, "line"):
+        if hasattr(editor, "line"):
             editor.line.clear()
             qtbot.keyClicks(editor.line, str(value))
             editor.line.editingFinished.emit()
@@ -111,14 +108,17 @@ def test_typing_previews_live_and_merges_into_one_step(window, qtbot):
     editor = window.inspector_dock.editors["out_channels"]
     stack = window.session.undo_stack
     before = stack.count()
+    editor.line.clear()
     for value in (1, 12, 120):
-        editor.box.setValue(value)
+        qtbot.keyClicks(editor.line, str(value)[-1])
         assert window.document.nodes[nid].params["out_channels"] == value  # live preview
         assert window.scene.nodes[nid].summary.endswith(f"-> {value}")
-    editor.box.editingFinished.emit()
+    editor.line.editingFinished.emit()
     assert stack.count() == before + 1
-    editor.box.setValue(121)
-    editor.box.editingFinished.emit()
+    qtbot.keyClick(editor.line, "1")
+    editor.line.setText("121")
+    editor.line.textEdited.emit("121")
+    editor.line.editingFinished.emit()
     assert stack.count() == before + 2  # a new edit after commit is a new step
     stack.undo()
     stack.undo()
@@ -132,7 +132,8 @@ def test_inspector_rejects_bad_values_with_a_message(window, qtbot):
     window.scene.select_nodes([nid])
     insp = window.inspector_dock
     saved = dumps(doc)
-    insp.editors["out_channels"].box.setValue(0)
+    insp.editors["out_channels"].line.clear()
+    qtbot.keyClicks(insp.editors["out_channels"].line, "0")
     assert "at least 1" in insp.error_text("out_channels")
     assert insp.editors["out_channels"].field.property("invalid") is True
     kernel = insp.editors["kernel_size"]
@@ -145,7 +146,8 @@ def test_inspector_rejects_bad_values_with_a_message(window, qtbot):
     pad.line.editingFinished.emit()
     assert "'same' or 'valid'" in insp.error_text("padding")
     assert dumps(doc) == saved  # nothing invalid reached the document
-    insp.editors["out_channels"].box.setValue(64)
+    insp.editors["out_channels"].line.clear()
+    qtbot.keyClicks(insp.editors["out_channels"].line, "64")
     assert insp.error_text("out_channels") == ""
     kernel.line.clear()
     qtbot.keyClicks(kernel.line, "1x7")

@@ -31,7 +31,7 @@ def menus(window, monkeypatch):
         if chosen is not None:
             chosen.trigger()
 
-    monkeypatch.setattr(window, "popup_menu", popup)
+    monkeypatch.setattr(window.editor, "popup_menu", popup)
     return seen
 
 

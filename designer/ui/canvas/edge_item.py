@@ -57,6 +57,8 @@ class EdgeItem(QGraphicsItem):
         self.index, self.count = 0, 1
         self.label = ""
         self.error = ""
+        #: (label, error) as the last paint call drew them: what the user sees (tests compare it).
+        self.painted: tuple[str, str] | None = None
         self._path = QPainterPath()
         self._hit = QPainterPath()
         self._label_rect = QRectF()
@@ -87,7 +89,10 @@ class EdgeItem(QGraphicsItem):
         return True
 
     def update_path(self) -> None:
+        """Re-route the edge and repaint it (the item is cached: without ``update()`` the old
+        label and colour would stay on screen until something else repainted it)."""
         self.prepareGeometryChange()
+        self.update()
         a = self.src.anchor()
         b = self.dst.anchor(self.index, self.count)
         self._path, mid = route(a, b - QPointF(0, 12))
@@ -112,6 +117,7 @@ class EdgeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         theme = self.scene().theme  # type: ignore[union-attr]
+        self.painted = (self.label, self.error)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod > 0.3)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)

@@ -57,6 +57,8 @@ class NodeItem(QGraphicsItem):
         self.severity = ""
         self.problem = ""
         self.short = ""
+        #: (name, summary, shape, severity, short) as the last paint call drew them (tests compare it).
+        self.painted: tuple[str, str, str, str, str] | None = None
         self._syncing = False
         self.rect = QRectF(0, 0, NODE_W, NODE_H)
         self.setFlags(
@@ -133,6 +135,7 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         theme = self.scene().theme  # type: ignore[union-attr]
+        self.painted = (self.name, self.summary, self.out_shape, self.severity, self.short)
         _Fonts.ensure()
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())

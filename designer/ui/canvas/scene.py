@@ -9,8 +9,20 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from ...graph.diagnostics import Severity
-from ...graph.document import DocEvent, new_id
-from ..commands import MoveCommand, connect_command
+from ...graph.document import (
+    DocEvent,
+    DocumentReset,
+    EdgeAdded,
+    EdgeRemoved,
+    GroupAdded,
+    GroupRemoved,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamChanged,
+)
+from .. import operations
 from ..format import shape_text
 from ..session import Session
 from ..theme import Theme
@@ -83,33 +95,33 @@ class GraphScene(QGraphicsScene):
 
     # ------------------------------------------------------------- model sync
     def _on_session_changed(self, event: DocEvent) -> None:
-        kind, nid = event.kind, event.node_id
-        if kind == "node_added":
-            self._add_node(nid)  # type: ignore[arg-type]
-        elif kind == "node_removed":
-            item = self.nodes.pop(nid, None)  # type: ignore[arg-type]
-            if item is not None:
-                self.removeItem(item)
-            self._refresh_groups()
-        elif kind in ("param_changed", "node_renamed", "node_moved"):
-            self.nodes[nid].sync(self.doc.nodes[nid])  # type: ignore[index]
-        elif kind == "edge_added":
-            self._add_edge(event.edge_id)  # type: ignore[arg-type]
-            self._update_slots(nid)  # type: ignore[arg-type]
-        elif kind == "edge_removed":
-            item = self.edges.pop(event.edge_id, None)  # type: ignore[arg-type]
-            if item is not None:
-                self.removeItem(item)
-            if nid in self.doc.nodes:
-                self._update_slots(nid)  # type: ignore[arg-type]
-        elif kind == "group_added":
-            self._add_group(event.group_id)  # type: ignore[arg-type]
-        elif kind == "group_removed":
-            item = self.groups.pop(event.group_id, None)  # type: ignore[arg-type]
-            if item is not None:
-                self.removeItem(item)
-        elif kind == "reset":
-            self.rebuild()
+        match event:
+            case NodeAdded(node_id=nid):
+                self._add_node(nid)
+            case NodeRemoved(node_id=nid):
+                item = self.nodes.pop(nid, None)
+                if item is not None:
+                    self.removeItem(item)
+                self._refresh_groups()
+            case ParamChanged(node_id=nid) | NodeRenamed(node_id=nid) | NodeMoved(node_id=nid):
+                self.nodes[nid].sync(self.doc.nodes[nid])
+            case EdgeAdded(edge_id=eid, node_id=nid):
+                self._add_edge(eid)
+                self._update_slots(nid)
+            case EdgeRemoved(edge_id=eid, node_id=nid):
+                item = self.edges.pop(eid, None)
+                if item is not None:
+                    self.removeItem(item)
+                if nid in self.doc.nodes:
+                    self._update_slots(nid)
+            case GroupAdded(group_id=gid):
+                self._add_group(gid)
+            case GroupRemoved(group_id=gid):
+                item = self.groups.pop(gid, None)
+                if item is not None:
+                    self.removeItem(item)
+            case DocumentReset():
+                self.rebuild()
 
     def _add_node(self, nid: str) -> None:
         node = self.doc.nodes[nid]
@@ -240,9 +252,7 @@ class GraphScene(QGraphicsScene):
 
     def connect_ports(self, out: PortItem, inp: PortItem) -> str:
         """Connect an output port to an input port through an undo command; returns the edge id."""
-        eid = new_id()
-        self.session.push(connect_command(self.doc, out.node_id, inp.node_id, out.name, inp.name, eid))
-        return eid
+        return operations.connect(self.session, out.node_id, out.name, inp.node_id, inp.name)
 
     # ------------------------------------------------------------------ moves
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -256,5 +266,4 @@ class GraphScene(QGraphicsScene):
             p = item.pos()
             if (p.x(), p.y()) != self.doc.nodes[nid].pos:
                 moves[nid] = (p.x(), p.y())
-        if moves:
-            self.session.push(MoveCommand(self.doc, moves))
+        operations.move(self.session, moves)

@@ -1,0 +1,255 @@
+"""The design editor: the canvas of one open design and every way of editing it.
+
+In the role of Orange canvas's ``SchemeEditWidget``: it owns the session, the scene, the
+view, the selection (with its own signal) and the edit actions (cut, copy, paste, delete,
+duplicate, add node, nudge, zoom, fit, auto-layout) with their shortcuts and menus. Every
+edit goes through a function of :mod:`designer.ui.operations` with the session, the
+selected ids and a position; the main window only hosts the editor, docks, menus and themes.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QObject, QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMenu, QWidget
+
+from ..graph.diagnostics import Diagnostic
+from ..graph.document import GraphDocument
+from . import clipboard, menus, operations
+from .canvas import EdgeItem, GraphScene, GraphView, NodeItem, PortItem
+from .session import Session
+from .theme import Theme
+
+SK = QKeySequence.StandardKey
+
+
+class DesignEditor(QObject):
+    #: The selected node ids changed (in selection order as the scene reports them).
+    selection_changed = Signal(list)
+    #: A short message for the status bar: (text, milliseconds).
+    message = Signal(str, int)
+    #: Another session is shown (new, open, recover).
+    session_replaced = Signal(object)
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme = theme
+        self.session: Session | None = None
+        self.scene: GraphScene | None = None
+        self.view = GraphView()
+        self.view.node_type_dropped.connect(self._on_view_node_type_dropped)
+        self.view.context_menu_requested.connect(self._on_view_context_menu_requested)
+        self._make_actions(parent)
+
+    # ---------------------------------------------------------------- actions
+    def _act(self, parent: QWidget | None, text: str, slot, shortcut=None) -> QAction:
+        act = QAction(text, parent)
+        act.triggered.connect(lambda checked=False: slot())
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                act.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                act.setShortcut(QKeySequence(shortcut))
+        return act
+
+    def _make_actions(self, parent: QWidget | None) -> None:
+        a = self._act
+        self.cut_action = a(parent, "Cu&t", self.cut, SK.Cut)
+        self.copy_action = a(parent, "&Copy", self.copy, SK.Copy)
+        self.paste_action = a(parent, "&Paste", self.paste, SK.Paste)
+        self.duplicate_action = a(parent, "D&uplicate", self.duplicate, "Ctrl+D")
+        self.delete_action = a(parent, "&Delete", self.delete_selection, [SK.Delete, Qt.Key.Key_Backspace])
+        self.select_all_action = a(parent, "Select &All", self.select_all, SK.SelectAll)
+        self.add_node_action = a(parent, "Add &Node…", self.add_node_menu_at_cursor, "Shift+A")
+        self.add_node_action.setToolTip("Add a node at the cursor, or after the selected node (connected)")
+        self.zoom_in_action = a(parent, "Zoom &In", self.view.zoom_in, SK.ZoomIn)
+        self.zoom_out_action = a(parent, "Zoom &Out", self.view.zoom_out, SK.ZoomOut)
+        self.fit_action = a(parent, "&Fit to View", self.view.fit, "Ctrl+0")
+        self.layout_action = a(parent, "Auto-&layout", self.auto_layout, "Ctrl+L")
+        for text, dx, dy, key in (("left", -10, 0, "Left"), ("right", 10, 0, "Right"), ("up", 0, -10, "Up"), ("down", 0, 10, "Down")):
+            act = a(parent, f"Nudge {text}", partial(self.nudge, dx, dy), key)
+            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.view.addAction(act)
+        # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C / Delete.
+        for act in self.edit_actions:
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(act)
+
+    @property
+    def edit_actions(self) -> list[QAction]:
+        return [
+            self.cut_action,
+            self.copy_action,
+            self.paste_action,
+            self.duplicate_action,
+            self.delete_action,
+            self.select_all_action,
+            self.add_node_action,
+        ]
+
+    # ---------------------------------------------------------------- session
+    @property
+    def document(self) -> GraphDocument:
+        assert self.session is not None
+        return self.session.doc
+
+    def set_session(self, session: Session) -> None:
+        """Show another design; the old scene is dropped (the caller owns the old session)."""
+        old_scene = self.scene
+        self.session = session
+        self.scene = GraphScene(session, self.theme, self)
+        self.scene.selectionChanged.connect(self._on_scene_selection_changed)
+        self.scene.connection_dropped.connect(self._on_scene_connection_dropped)
+        self.view.setScene(self.scene)
+        if old_scene is not None:
+            old_scene.deleteLater()
+        QTimer.singleShot(0, self.view, self.view.fit)
+        self.session_replaced.emit(session)
+        self.selection_changed.emit([])
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        if self.scene is not None:
+            self.scene.set_theme(theme)
+        self.view.resetCachedContent()
+
+    # -------------------------------------------------------------- selection
+    def selected_node_ids(self) -> list[str]:
+        return self.scene.selected_node_ids() if self.scene is not None else []
+
+    def selected_edge_ids(self) -> list[str]:
+        return self.scene.selected_edge_ids() if self.scene is not None else []
+
+    def select(self, node_ids: list[str]) -> None:
+        self.scene.select_nodes(node_ids)
+
+    def select_all(self) -> None:
+        self.select(list(self.document.nodes))
+
+    def _on_scene_selection_changed(self) -> None:
+        self.selection_changed.emit(self.selected_node_ids())
+
+    def reveal_node(self, node_id: str) -> None:
+        if node_id in self.scene.nodes:
+            self.select([node_id])
+            self.view.center_on_node(node_id)
+
+    # ------------------------------------------------------------------ edits
+    def view_centre(self) -> tuple[float, float]:
+        p = self.view.mapToScene(self.view.viewport().rect().center())
+        return p.x(), p.y()
+
+    def _selected(self, ids: list[str]) -> list[str]:
+        self.select(ids)
+        return ids
+
+    def add_node(self, type_id: str, scene_pos: QPointF | None = None, after: str | None = None) -> str:
+        """Add a node centred on ``scene_pos`` (or the view's centre), or after ``after``, connected."""
+        centre = (scene_pos.x(), scene_pos.y()) if scene_pos is not None else self.view_centre()
+        return self._selected([operations.add_node(self.session, type_id, centre, after)])[0]
+
+    def add_after_selection(self, type_id: str) -> str:
+        """The palette's double-click: after the one selected node (connected), else at the centre."""
+        selected = self.selected_node_ids()
+        return self.add_node(type_id, None, after=selected[0] if len(selected) == 1 else None)
+
+    def add_connected(self, type_id: str, scene_pos: QPointF, node_id: str, port: str, port_is_input: bool) -> str:
+        nid = operations.add_connected(self.session, type_id, (scene_pos.x(), scene_pos.y()), node_id, port, port_is_input)
+        return self._selected([nid])[0]
+
+    def insert_on_edge(self, type_id: str, edge_id: str) -> str:
+        return self._selected([operations.insert_on_edge(self.session, type_id, edge_id)])[0]
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> str:
+        return operations.connect(self.session, src, src_port, dst, dst_port)
+
+    def delete_selection(self) -> None:
+        operations.delete(self.session, self.selected_node_ids(), self.selected_edge_ids())
+
+    def delete_edges(self, edge_ids: list[str]) -> None:
+        n = len(edge_ids)
+        operations.delete(self.session, [], edge_ids, "Delete connection" if n == 1 else f"Delete {n} connections")
+
+    def copy(self) -> bool:
+        nodes = self.selected_node_ids()
+        if not nodes:
+            return False
+        data = clipboard.selection_data(self.document, nodes)
+        QGuiApplication.clipboard().setMimeData(clipboard.to_mime(data))
+        return True
+
+    def cut(self) -> None:
+        nodes = self.selected_node_ids()
+        if self.copy():
+            operations.delete(self.session, nodes, [], f"Cut {len(nodes)} node{'s' * (len(nodes) != 1)}")
+
+    def paste(self, data: dict[str, Any] | None = None) -> list[str]:
+        """Paste the clipboard (or ``data``) with fresh ids, offset from the originals."""
+        if data is None:
+            data = clipboard.from_mime(QGuiApplication.clipboard().mimeData())
+        if not data:
+            self.message.emit("Nothing to paste: the clipboard holds no nodes", 3000)
+            return []
+        return self._selected(operations.paste(self.session, data))
+
+    def duplicate(self) -> list[str]:
+        ids = operations.duplicate(self.session, self.selected_node_ids())
+        return self._selected(ids) if ids else []
+
+    def nudge(self, dx: float, dy: float) -> None:
+        operations.nudge(self.session, self.selected_node_ids(), dx, dy)
+
+    def auto_layout(self) -> None:
+        if operations.auto_layout(self.session):
+            self.view.fit()
+
+    def apply_fix(self, diagnostic: Diagnostic) -> None:
+        if operations.apply_fix(self.session, diagnostic.fix):
+            self.message.emit(f"Fixed: {diagnostic.fix.label}", 4000)
+
+    # ------------------------------------------------------------------ menus
+    def _on_view_node_type_dropped(self, type_id: str, pos: QPointF) -> None:
+        self.add_node(type_id, pos)
+        self.view.setFocus()
+
+    def context_menu(self, scene_pos: QPointF) -> QMenu:
+        """The canvas menu for what is under ``scene_pos``: a node (selected first), an edge, or nothing."""
+        for item in self.scene.items(scene_pos):
+            node = item if isinstance(item, NodeItem) else item.node if isinstance(item, PortItem) else None
+            if isinstance(node, NodeItem):
+                if not node.isSelected():
+                    self.select([node.node_id])
+                return menus.node_menu(self, node.node_id, scene_pos)
+            if isinstance(item, EdgeItem):
+                return menus.edge_menu(self, item.edge_id)
+        return menus.canvas_menu(self, scene_pos)
+
+    def add_node_menu_at_cursor(self) -> None:
+        """Shift+A: the searchable node menu at the mouse (or the view's centre); with one node
+        selected, the node is added after it, connected."""
+        view = self.view
+        local = view.viewport().mapFromGlobal(QCursor.pos())
+        if not view.viewport().rect().contains(local):
+            local = view.viewport().rect().center()
+        scene_pos = view.mapToScene(local)
+        selected = self.selected_node_ids()
+        menu = menus.after_node_menu(self, selected[0], scene_pos.x()) if len(selected) == 1 else None
+        self._show_menu(menu or menus.add_here_menu(self, scene_pos), view.viewport().mapToGlobal(local))
+
+    def _on_view_context_menu_requested(self, scene_pos: QPointF, global_pos: QPoint) -> None:
+        self._show_menu(self.context_menu(scene_pos), global_pos)
+
+    def _on_scene_connection_dropped(self, node_id: str, port: str, port_is_input: bool, scene_pos: QPointF) -> None:
+        menu = menus.quick_add_menu(self, node_id, port, port_is_input, scene_pos)
+        self._show_menu(menu, self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos)))
+
+    def _show_menu(self, menu: QMenu, global_pos: QPoint) -> None:
+        self.popup_menu(menu, global_pos)
+        menu.deleteLater()
+
+    def popup_menu(self, menu: QMenu, global_pos: QPoint) -> None:
+        """Run a context menu until it closes (tests stand in for the user here)."""
+        menu.exec(global_pos)

@@ -1,0 +1,144 @@
+"""What the user sees after an edit: edges redrawn with their new shape and colour, the
+Inspector showing the current problems, and typed values that never reach the design in
+part. Each test drives the widgets as a person would and looks at what was painted."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+from ui_helpers import assert_canvas_shows_the_truth, open_example, painted_canvas
+
+from designer.ui import operations
+
+
+def type_into(qtbot, inspector, key: str, text: str, commit=Qt.Key.Key_Return) -> None:
+    """Select the field's text, type ``text`` key by key, then press ``commit`` (None: don't)."""
+    line = inspector.editors[key].line
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClicks(line, text)
+    if commit is not None:
+        qtbot.keyClick(line, commit)
+    QApplication.processEvents()
+
+
+def edge_between(window, src: str, dst: str):
+    doc = window.document
+    (edge,) = [e for e in doc.edges.values() if doc.nodes[e.src].name == src and doc.nodes[e.dst].name == dst]
+    return window.scene.edges[edge.id]
+
+
+def red_pixels_along(window, item) -> int:
+    """Pixels of the theme's error colour on the painted viewport, inside the edge's box."""
+    view = window.view
+    image = view.viewport().grab().toImage()
+    box = view.mapFromScene(item.sceneBoundingRect()).boundingRect().intersected(view.viewport().rect())
+    red = QColor(window.theme.error)
+    count = 0
+    for x in range(box.left(), box.right(), 2):
+        for y in range(box.top(), box.bottom(), 2):
+            c = image.pixelColor(x, y)
+            count += abs(c.red() - red.red()) + abs(c.green() - red.green()) + abs(c.blue() - red.blue()) < 60
+    return count
+
+
+def test_an_edge_is_repainted_with_its_new_shape_and_colour_and_back_after_fix(window, qtbot):
+    open_example(window, "inception_module")
+    window.show()
+    painted_canvas(window)
+    edge = edge_between(window, "b2_3x3", "concat")
+    assert edge.painted == ("128 × 28 × 28", "")
+    assert red_pixels_along(window, edge) == 0
+
+    window.scene.select_nodes([window.document.find("b2_3x3").id])
+    inspector = window.inspector_dock
+    inspector.editors["padding"].combo.setFocus()
+    type_into(qtbot, inspector, "padding", "valid")
+    painted_canvas(window)
+    assert edge.painted[0] == "128 × 26 × 26" and edge.painted[1], "the edge shows the new shape, in red"
+    assert red_pixels_along(window, edge) > 20
+    assert_canvas_shows_the_truth(window)
+
+    fix = next(d for d in window.session.report.errors if d.fix is not None)
+    window.apply_fix(fix)
+    painted_canvas(window)
+    assert edge.painted == ("128 × 28 × 28", ""), "after Fix the edge is grey again with the old shape"
+    assert red_pixels_along(window, edge) == 0
+    assert_canvas_shows_the_truth(window)
+
+
+def test_a_new_edge_is_painted_with_its_shape_at_once(window, qtbot):
+    window.show()
+    src = window.add_node("input", QPointF(0, 0))
+    dst = window.add_node("conv", QPointF(0, 200))
+    eid = operations.connect(window.session, src, "out", dst, "in")
+    QApplication.processEvents()
+    painted_canvas(window)
+    assert window.scene.edges[eid].painted == ("3 × 224 × 224", "")
+    assert_canvas_shows_the_truth(window)
+
+
+def test_the_inspector_drops_a_fixed_error_when_the_cause_is_edited(window, qtbot):
+    """The mismatch example: select b1, type 'same' into its padding, Enter: no error left."""
+    open_example(window, "inception_module_mismatch")
+    window.show()
+    b1 = window.document.find("b1").id
+    window.scene.select_nodes([b1])
+    inspector = window.inspector_dock
+    assert inspector.problems.isVisibleTo(inspector) and inspector.fix_button.isVisibleTo(inspector)
+    type_into(qtbot, inspector, "padding", "same")
+    assert not window.session.report.errors
+    assert window.status_label.text().startswith("Valid")
+    assert not inspector.problems.isVisibleTo(inspector), inspector.problems.text()
+    assert not inspector.fix_button.isVisibleTo(inspector)
+    assert_canvas_shows_the_truth(window)
+
+
+def test_an_out_of_range_number_never_reaches_the_design(window, qtbot):
+    open_example(window, "inception_module")
+    window.show()
+    conv = window.document.find("b2_3x3")
+    window.scene.select_nodes([conv.id])
+    inspector = window.inspector_dock
+    before = window.session.undo_stack.count()
+    type_into(qtbot, inspector, "out_channels", "99999999999", commit=None)
+    assert "at most 65536" in inspector.error_text("out_channels")
+    assert conv.params["out_channels"] == 128, "no prefix of the typed number (9999) stays in the design"
+    assert window.session.report.shapes[conv.id] == (128, 28, 28)
+    qtbot.keyClick(inspector.editors["out_channels"].line, Qt.Key.Key_Tab)
+    QApplication.processEvents()
+    assert inspector.editors["out_channels"].line.text() == "128", "Tab on an invalid value restores the last valid one"
+    assert conv.params["out_channels"] == 128
+    assert window.session.undo_stack.count() == before, "nothing to undo: the design never changed"
+    assert_canvas_shows_the_truth(window)
+
+
+def test_escape_restores_the_value_before_the_edit(window, qtbot):
+    open_example(window, "inception_module")
+    window.show()
+    conv = window.document.find("b2_3x3")
+    window.scene.select_nodes([conv.id])
+    inspector = window.inspector_dock
+    type_into(qtbot, inspector, "out_channels", "96", commit=None)
+    assert conv.params["out_channels"] == 96, "typing previews live"
+    qtbot.keyClick(inspector.editors["out_channels"].line, Qt.Key.Key_Escape)
+    QApplication.processEvents()
+    assert conv.params["out_channels"] == 128 and inspector.editors["out_channels"].line.text() == "128"
+    type_into(qtbot, inspector, "out_channels", "70000", commit=None)
+    qtbot.keyClick(inspector.editors["out_channels"].line, Qt.Key.Key_Escape)
+    assert inspector.error_text("out_channels") == "" and conv.params["out_channels"] == 128
+
+
+def test_a_committed_value_is_one_undo_step(window, qtbot):
+    open_example(window, "inception_module")
+    window.show()
+    conv = window.document.find("b2_3x3")
+    window.scene.select_nodes([conv.id])
+    before = window.session.undo_stack.count()
+    type_into(qtbot, window.inspector_dock, "out_channels", "192")
+    assert conv.params["out_channels"] == 192
+    assert window.session.undo_stack.count() == before + 1
+    window.session.undo_stack.undo()
+    assert conv.params["out_channels"] == 128
+    assert window.inspector_dock.editors["out_channels"].line.text() == "128"
