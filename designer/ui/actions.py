@@ -52,7 +52,12 @@ class Actions:
         self.duplicate, self.delete, self.select_all = e.duplicate_action, e.delete_action, e.select_all_action
         self.add_node, self.layout, self.fit = e.add_node_action, e.layout_action, e.fit_action
         self.zoom_in, self.zoom_out = e.zoom_in_action, e.zoom_out_action
-        for act, name in ((self.zoom_in, "zoom-in"), (self.zoom_out, "zoom-out"), (self.fit, "fit"), (self.layout, "layout")):
+        for act, name in (
+            (self.zoom_in, "zoom-in"),
+            (self.zoom_out, "zoom-out"),
+            (self.fit, "fit"),
+            (self.layout, "layout"),
+        ):
             self.iconed[act] = name
         self.theme_group = QActionGroup(w)
         self.theme_actions: dict[str, QAction] = {}

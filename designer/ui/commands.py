@@ -68,7 +68,9 @@ class RemoveCommand(QUndoCommand):
         edges = set(self.edge_ids) | {e.id for nid in self.node_ids for e in doc.in_edges(nid) + doc.out_edges(nid)}
         # Each edge with its index among its destination's inputs, lowest first (restored in that order).
         self._edges = sorted(((doc.input_index(eid), doc.edge_data(eid)) for eid in edges), key=lambda t: t[0])
-        self._groups = [(doc.group_index(g.id), doc.group_data(g.id)) for g in doc.groups.values() if gone & set(g.node_ids)]
+        self._groups = [
+            (doc.group_index(g.id), doc.group_data(g.id)) for g in doc.groups.values() if gone & set(g.node_ids)
+        ]
         self._nodes = sorted((doc.node_index(nid), doc.node_data(nid)) for nid in self.node_ids)
         for _, e in reversed(self._edges):  # highest index first keeps the others' indices valid
             doc.disconnect(e["id"])

@@ -69,7 +69,12 @@ class DesignEditor(QObject):
         self.zoom_out_action = a(parent, "Zoom &Out", self.view.zoom_out, SK.ZoomOut)
         self.fit_action = a(parent, "&Fit to View", self.view.fit, "Ctrl+0")
         self.layout_action = a(parent, "Auto-&layout", self.auto_layout, "Ctrl+L")
-        for text, dx, dy, key in (("left", -10, 0, "Left"), ("right", 10, 0, "Right"), ("up", 0, -10, "Up"), ("down", 0, 10, "Down")):
+        for text, dx, dy, key in (
+            ("left", -10, 0, "Left"),
+            ("right", 10, 0, "Right"),
+            ("up", 0, -10, "Up"),
+            ("down", 0, 10, "Down"),
+        ):
             act = a(parent, f"Nudge {text}", partial(self.nudge, dx, dy), key)
             act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.view.addAction(act)
@@ -157,7 +162,9 @@ class DesignEditor(QObject):
         return self.add_node(type_id, None, after=selected[0] if len(selected) == 1 else None)
 
     def add_connected(self, type_id: str, scene_pos: QPointF, node_id: str, port: str, port_is_input: bool) -> str:
-        nid = operations.add_connected(self.session, type_id, (scene_pos.x(), scene_pos.y()), node_id, port, port_is_input)
+        nid = operations.add_connected(
+            self.session, type_id, (scene_pos.x(), scene_pos.y()), node_id, port, port_is_input
+        )
         return self._selected([nid])[0]
 
     def insert_on_edge(self, type_id: str, edge_id: str) -> str:

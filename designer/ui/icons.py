@@ -38,8 +38,25 @@ def pixmap(name: str, color: str, size: int = 18, ratio: float = 2.0) -> QPixmap
     return pm
 
 
+@lru_cache(maxsize=256)
+def _faded(name: str, color: str, size: int, opacity: float) -> QPixmap:
+    """The icon at ``opacity``: how a disabled action looks on either theme (Qt's own
+    disabled icon greys the pixmap, which leaves a light icon bright on a dark toolbar)."""
+    source = pixmap(name, color, size)
+    pm = QPixmap(source.size())
+    pm.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pm)
+    painter.setOpacity(opacity)
+    painter.drawPixmap(0, 0, source)
+    painter.end()
+    pm.setDevicePixelRatio(source.devicePixelRatio())
+    return pm
+
+
 def icon(name: str, color: str, size: int = 18) -> QIcon:
-    return QIcon(pixmap(name, color, size))
+    ico = QIcon(pixmap(name, color, size))
+    ico.addPixmap(_faded(name, color, size, 0.3), QIcon.Mode.Disabled)
+    return ico
 
 
 def category_icon(category: str, size: int = 18) -> QIcon:

@@ -122,7 +122,9 @@ class MainWindow(QMainWindow):
         self.training_dock = self._make_training_dock()
         A = Qt.DockWidgetArea
         areas = {"left": A.LeftDockWidgetArea, "right": A.RightDockWidgetArea, "bottom": A.BottomDockWidgetArea}
-        placed = [(getattr(self, attr), areas[where]) for attr, _, _, where in PANELS if getattr(self, attr) is not None]
+        placed = [
+            (getattr(self, attr), areas[where]) for attr, _, _, where in PANELS if getattr(self, attr) is not None
+        ]
         for dock, area in placed:
             self.addDockWidget(area, dock)
         bottom = [dock for dock, area in placed if area == A.BottomDockWidgetArea]
@@ -150,7 +152,9 @@ class MainWindow(QMainWindow):
             self.settings.remove("window/state")
             dropped.append("panel layout")
         if dropped:
-            self.statusBar().showMessage(f"The saved {' and '.join(dropped)} could not be restored; using the default", 8000)
+            self.statusBar().showMessage(
+                f"The saved {' and '.join(dropped)} could not be restored; using the default", 8000
+            )
         self._raise_report_panel()
 
     def _make_training_dock(self) -> QDockWidget | None:

@@ -97,13 +97,12 @@ class ProblemsDock(QDockWidget):
         self.tree.setVisible(bool(ordered))
         self.empty.setVisible(not ordered)
         self.empty.setText("No problems: the design is valid." if not ordered else "")
-        title = "Problems"
-        if n_err or n_warn:
-            title += (
-                f" ({n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)})"
-                if n_warn
-                else f" ({n_err})"
-            )
+        # The title counts every row listed, by kind: "Problems (1 error, 2 notes)".
+        n_other = len(ordered) - n_err - n_warn
+        parts = [
+            f"{n} {word}{'s' * (n != 1)}" for n, word in ((n_err, "error"), (n_warn, "warning"), (n_other, "note")) if n
+        ]
+        title = f"Problems ({', '.join(parts)})" if parts else "Problems"
         self.setWindowTitle(title)
 
     def fix_buttons(self) -> list[QPushButton]:

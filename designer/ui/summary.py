@@ -103,8 +103,14 @@ class SummaryDock(ReportDock):
         if self.session is None:
             return
         doc, rep, costs = self.session.doc, self.session.report, self.session.costs
-        total = costs.inference.macs
-        shares = {nid: costs.share(nid) for nid in costs.nodes if nid in rep.main or not rep.main}
+        if rep.main:
+            params, total, note = costs.inference.params, costs.inference.macs, ""
+        else:  # no single output yet (an error, or loose ends): everything whose shape is known
+            params, total = costs.total.params, costs.total.macs
+            note = " &nbsp;·&nbsp; <i>no single output yet: totals of every node with a known shape</i>"
+        shares = (
+            {nid: c.macs / total for nid, c in costs.nodes.items() if nid in rep.main or not rep.main} if total else {}
+        )
         self.peak_share = max(shares.values(), default=0.0)
         self.peak_group = max((t.macs / total for t in costs.groups.values()), default=0.0) if total else 0.0
         hot = max(shares, key=shares.get) if shares and self.peak_share > 0 else None
@@ -154,11 +160,12 @@ class SummaryDock(ReportDock):
             (parent.addChild(item) if parent is not None else self.tree.addTopLevelItem(item))
         out = rep.shapes.get(rep.output_id) if rep.output_id else None
         text = (
-            f"<b>{grouped(costs.inference.params)}</b> parameters &nbsp;·&nbsp; <b>{compact(total)}</b> MACs / image"
+            f"<b>{grouped(params)}</b> parameters &nbsp;·&nbsp; <b>{compact(total)}</b> MACs / image"
             f" &nbsp;·&nbsp; {costs.total.activation_bytes / 2**20:.1f} MiB activations"
             f" &nbsp;·&nbsp; output <b>{shape_text(out)}</b>"
         )
-        if costs.aux_params:
+        text += note
+        if rep.main and costs.aux_params:
             text += f" &nbsp;·&nbsp; aux heads +{grouped(costs.aux_params)} params (training only)"
         if hot is not None:
             text += (

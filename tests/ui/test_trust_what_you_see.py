@@ -142,3 +142,38 @@ def test_a_committed_value_is_one_undo_step(window, qtbot):
     window.session.undo_stack.undo()
     assert conv.params["out_channels"] == 128
     assert window.inspector_dock.editors["out_channels"].line.text() == "128"
+
+
+def test_the_problems_title_counts_every_row_it_lists(window):
+    open_example(window, "inception_module_mismatch")
+    dock = window.problems_dock
+    rows = dock.tree.topLevelItemCount()
+    assert rows == len(window.session.report.diagnostics) + len(window.session.advice) > 1
+    counts = [int(word) for word in dock.windowTitle().replace("(", " ").replace(",", " ").split() if word.isdigit()]
+    assert sum(counts) == rows, dock.windowTitle()
+
+
+def test_fit_shows_the_tallest_example_whole_and_zoom_out_still_works(window, qtbot):
+    open_example(window, "inception_resnet")
+    window.show()
+    window.view.fit()
+    seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    for item in window.scene.nodes.values():
+        assert seen.contains(item.sceneBoundingRect()), "every node is inside the view after Fit"
+    zoom = window.view.zoom
+    window.editor.zoom_out_action.trigger()
+    assert window.view.zoom < zoom, "Zoom Out still zooms out after Fit"
+
+
+def test_disabled_undo_looks_disabled_in_the_dark_theme(window):
+    from PySide6.QtGui import QIcon
+
+    window.set_theme_mode("dark")
+    icon = window.actions.undo.icon()
+    on = icon.pixmap(18, 18, QIcon.Mode.Normal).toImage()
+    off = icon.pixmap(18, 18, QIcon.Mode.Disabled).toImage()
+
+    def ink(image):  # summed alpha: how much of the icon shows on the toolbar
+        return sum(image.pixelColor(x, y).alpha() for x in range(image.width()) for y in range(image.height()))
+
+    assert ink(off) < 0.5 * ink(on)

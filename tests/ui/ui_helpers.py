@@ -61,4 +61,4 @@ def assert_canvas_shows_the_truth(window) -> None:
         label, error = item.painted
         assert label == want_label, f"{where} shows {label!r}, the design says {want_label!r}"
         assert bool(error) == (eid in bad_edges), f"{where} painted {'red' if error else 'grey'}"
-        assert item.toolTip() == (bad_edges[eid] if eid in bad_edges else f"tensor {want_label}" if want_label else "")
+        assert item.toolTip() == bad_edges.get(eid, f"tensor {want_label}" if want_label else "")
