@@ -44,6 +44,22 @@ _SETTERS = ("out_channels", "out_features")
 _NO_FIX = 100
 
 
+def reaching(preds: dict[str, Any], starts: list[str], known: set[str] | None = None) -> set[str]:
+    """``starts`` and every node with a path to one of them (``nx.ancestors``, over lists).
+
+    ``known`` is a set already closed under predecessors (it is included, not walked again).
+    """
+    seen = set(known) if known else set()
+    stack = [s for s in starts if s not in seen]
+    seen.update(stack)
+    while stack:
+        for p in preds[stack.pop()]:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
 def fmt_dims(shape: Shape | None) -> str:
     """``(128, 26, 26) -> '128 x 26 x 26'``; a flat vector is its length; ``None -> '?'``."""
     return "?" if shape is None else " x ".join(str(d) for d in shape)
@@ -100,14 +116,7 @@ class _Context:
     # ------------------------------------------------------------- structure
     def upstream(self, starts: set[str]) -> set[str]:
         """``starts`` and every node with a path to one of them."""
-        preds = self.doc.pred
-        seen, stack = set(starts), list(starts)
-        while stack:
-            for p in preds[stack.pop()]:
-                if p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-        return seen
+        return reaching(self.doc.pred, list(starts))
 
     def chain(self, src: str, shared: set[str]) -> list[str]:
         """Main inputs from ``src`` upwards until a node in ``shared`` (where the branches diverge)."""

@@ -13,7 +13,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .blame import fmt_dims, merge_diagnostics
+from .blame import fmt_dims, merge_diagnostics, reaching
 from .diagnostics import Diagnostic, Severity
 from .document import GraphDocument, Node
 from .nodes.merge import MergeMismatch
@@ -89,22 +89,6 @@ def _infer(ntype: Any, params: dict[str, Any], ins: list[Shape]) -> tuple[Shape,
             _INFER_CACHE.clear()
         hit = _INFER_CACHE[key] = (out, tuple(steps))
     return hit
-
-
-def _reaching(preds: dict[str, Any], starts: list[str], known: set[str] | None = None) -> set[str]:
-    """``starts`` and every node with a path to one of them (``nx.ancestors``, over lists).
-
-    ``known`` is a set already closed under predecessors (it is included, not walked again).
-    """
-    seen = set(known) if known else set()
-    stack = [s for s in starts if s not in seen]
-    seen.update(stack)
-    while stack:
-        for p in preds[stack.pop()]:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return seen
 
 
 def gc_paused(fn):
@@ -298,11 +282,11 @@ def validate(doc: GraphDocument) -> Report:
     preds = doc.pred  # node -> {predecessor: edges}, read only
     heads = [nid for nid, t in types.items() if t.role == "aux"]
     if rep.output_id is not None:
-        rep.main = _reaching(preds, [rep.output_id])
-        useful = _reaching(preds, heads, rep.main)
+        rep.main = reaching(preds, [rep.output_id])
+        useful = reaching(preds, heads, rep.main)
         heads.append(rep.output_id)
     else:
-        useful = _reaching(preds, heads) if heads else set()
+        useful = reaching(preds, heads) if heads else set()
     rep.model = useful
     if heads:
         for nid, n in nodes.items():
