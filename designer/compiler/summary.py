@@ -8,7 +8,8 @@ __all__ = ["torchinfo_table"]
 
 
 def torchinfo_table(doc: GraphDocument, *, depth: int = 3) -> str:
-    """torchinfo's table for the compiled model at batch 1, in eval mode (aux heads dropped).
+    """torchinfo's table for the compiled model at batch 1, in eval mode (aux heads dropped),
+    with exact parameter and mult-add counts.
 
     Parameters
     ----------
@@ -38,4 +39,8 @@ def torchinfo_table(doc: GraphDocument, *, depth: int = 3) -> str:
         device="cpu",
         verbose=0,
     )
+    # Exact counts, as everywhere else in the CLI. (torchinfo 1.8 writes its automatic unit by
+    # formatting a str-mixin Enum, which Python >= 3.11 prints as "Units.MEGABYTES".)
+    stats.formatting.macs_units = torchinfo.Units.NONE
+    stats.formatting.params_units = torchinfo.Units.NONE
     return str(stats)

@@ -4,8 +4,18 @@ Parameters are counted as torch counts them (``sum(p.numel())``: conv/linear wei
 and biases, BatchNorm weight and bias; running statistics are buffers). MACs are
 multiply-accumulates per image for conv and linear layers only, biases and BatchNorm
 not counted (see REFERENCE.md). Activation memory is the number of output elements
-of every layer inside a node, times 4 bytes (fp32), for one image. The receptive
-field is the size, in input pixels, of the window one output element sees.
+of every layer inside a node, times 4 bytes (fp32), for one image.
+
+The receptive field is the size, in input pixels, of the window one output element sees
+(height, width), exact as long as it is smaller than the input. A window at least as large as
+the input is reported as the input's size, with ``rf_capped`` set for that dimension: the
+figure is then a lower bound, and "the node sees as far as the whole input" is all there is
+to say about a larger one. Uncapped, it would grow without bound: every stride-2 layer doubles
+the distance between neighbouring outputs (the ``jump``), so a long chain of strided pools,
+which stays valid at 1 x 1, reaches numbers with thousands of digits (more than Python prints
+or JSON carries). The jump is capped at the input's size in the same way; both caps leave
+every receptive field below the input's size exact. With several Input nodes, the largest
+height and width count.
 """
 
 from __future__ import annotations
@@ -27,10 +37,14 @@ class NodeCost:
     macs: int = 0
     #: Output elements of every layer inside the node (one image).
     activations: int = 0
-    #: Receptive field (h, w) of one output element, in input pixels.
+    #: Receptive field (h, w) of one output element, in input pixels, at most the input's size.
     rf: tuple[int, int] = (1, 1)
-    #: Distance in input pixels between neighbouring outputs (the product of strides).
+    #: Distance in input pixels between neighbouring outputs (the product of strides), at most
+    #: the input's size.
     jump: tuple[int, int] = (1, 1)
+    #: Per dimension: the receptive field reaches the input's size (``rf`` is then that size, and
+    #: the true figure at least that). See the module docstring.
+    rf_capped: tuple[bool, bool] = (False, False)
 
 
 @dataclass
@@ -118,6 +132,7 @@ def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostRepor
     preds = doc.pred  # networkx-layout predecessor dicts, read only (faster than networkx's views)
     counted = rep.model or None  # dead ends are not part of the model
     main = rep.main
+    ch, cw = _input_extent(doc, rep)
     tp = tm = ta = ip = im = ia = 0
     for nid in rep.order:
         steps = rep.steps.get(nid)
@@ -136,13 +151,16 @@ def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostRepor
             acts = 1
             for d in rep.shapes[nid] or ():
                 acts *= d
-        rh, rw, jh, jw = rh + ah * jh, rw + aw * jw, jh * sh, jw * sw
-        rf = rfs[nid] = (rh, rw, jh, jw)
-        cost = done.get(rf) if steps else None
+        # Capped at the input's size (see the module docstring): exact below it, never unbounded.
+        rh, rw = min(rh + ah * jh, ch), min(rw + aw * jw, cw)
+        jh, jw = min(jh * sh, ch), min(jw * sw, cw)
+        rfs[nid] = (rh, rw, jh, jw)
+        key = (rh, rw, jh, jw, ch, cw)
+        cost = done.get(key) if steps else None
         if cost is None:
-            cost = NodeCost(params, macs, acts, (rh, rw), (jh, jw))
+            cost = NodeCost(params, macs, acts, (rh, rw), (jh, jw), (rh >= ch, rw >= cw))
             if steps:
-                done[rf] = cost
+                done[key] = cost
         nodes[nid] = cost
         if counted is None or nid in counted:
             tp, tm, ta = tp + params, tm + macs, ta + acts
@@ -157,6 +175,16 @@ def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostRepor
                 t.add(nodes[nid])
         out.groups[gid] = t
     return out
+
+
+def _input_extent(doc: GraphDocument, rep: Report) -> tuple[int, int]:
+    """The largest height and width of the design's inputs (where receptive fields are capped)."""
+    h = w = 1
+    for nid, node in doc.nodes.items():
+        shape = rep.shapes.get(nid)
+        if node.type.role == "input" and shape is not None and len(shape) == 3:
+            h, w = max(h, shape[1]), max(w, shape[2])
+    return h, w
 
 
 def fmt_count(n: float) -> str:

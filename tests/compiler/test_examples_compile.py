@@ -33,7 +33,7 @@ def test_example_generated_code_loads_compiled_weights(name):
 
 
 def test_mismatch_example_does_not_compile():
-    with pytest.raises(CompileError, match="26x26"):
+    with pytest.raises(CompileError, match="26 x 26"):
         generate(examples.build("inception_module_mismatch"))
 
 

@@ -132,6 +132,42 @@ def test_receptive_field_through_pool_and_merge() -> None:
     assert costs.nodes[after].rf == (14, 14)
 
 
+def test_receptive_field_is_exact_below_the_input_size_and_capped_at_it() -> None:
+    b = Builder()
+    x = b.input(channels=2, height=16, width=64)
+    for i in range(3):
+        x = b.conv(x, f"c{i}", out_channels=2, kernel_size=3, stride=2)  # 3, 7, 15 (jump 2, 4, 8)
+    wide = b.conv(x, "wide", out_channels=2, kernel_size=3)  # 15 + 2 * 8 = 31
+    costs = compute_costs(b.done())
+    assert costs.nodes[x].rf == (15, 15) and costs.nodes[x].rf_capped == (False, False)
+    # 31 rows of a 16-row input: reported as 16, flagged; the 64 columns are not reached.
+    assert costs.nodes[wide].rf == (16, 31) and costs.nodes[wide].rf_capped == (True, False)
+    assert costs.nodes[wide].jump == (8, 8)
+
+
+def deep_strided_design(depth: int = 2_500) -> GraphDocument:
+    """A valid chain of stride-64 pools: the uncapped receptive field would have ~4,500 digits."""
+    b = Builder("deep")
+    x = b.input(channels=1, height=4, width=5)
+    for i in range(depth):
+        x = b.pool(x, f"p{i}", mode="max", kernel_size=3, stride=64, padding="same")
+    b.output(x, "head", num_classes=2)
+    return b.done(layout=False)
+
+
+def test_deep_strided_chain_has_finite_figures() -> None:
+    doc = deep_strided_design()
+    rep = validate(doc)
+    assert rep.ok
+    costs = compute_costs(doc, rep)
+    last = doc.find("p2499").id
+    assert costs.nodes[last].rf == (4, 5) and costs.nodes[last].rf_capped == (True, True)
+    assert costs.nodes[last].jump == (4, 5)
+    assert costs.nodes[doc.find("p0").id].rf == (3, 3)  # exact while below the input's size
+    for cost in costs.nodes.values():
+        assert all(len(str(v)) < 20 for v in (*cost.rf, *cost.jump, cost.params, cost.macs, cost.activations))
+
+
 # --------------------------------------------------------------------------- totals and groups
 def with_aux_and_dead_end() -> tuple[GraphDocument, dict[str, str]]:
     b = Builder()
