@@ -26,7 +26,9 @@ import json
 import math
 import os
 import re
-import tempfile
+import secrets
+import stat
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,19 +64,48 @@ def dumps(doc: GraphDocument) -> str:
     return json.dumps(to_data(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new, empty temporary file next to ``path``, opened for writing.
+
+    Created with mode 0666 so that the umask applies, as for any file ``open()`` creates
+    (``tempfile.mkstemp`` makes every file 0600, and the rename would carry that over).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {path}")
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old or the new file."""
+    """Write ``text`` to ``path`` so that a crash leaves either the old or the new file.
+
+    A new file gets the permissions ``open()`` would give it (0666 less the umask); a file
+    that is replaced keeps its mode.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = None  # a new file
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            if mode is not None:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(fh.fileno(), mode)
+                else:  # pragma: no cover - Windows before Python 3.13
+                    os.chmod(tmp, mode)
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     try:  # make the rename itself durable
         dfd = os.open(path.parent, os.O_RDONLY)
@@ -156,14 +187,52 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in a project file")
 
 
+#: json's messages (some end in "at", the position being separate) as whole phrases.
+_JSON_MESSAGES = (
+    ("Expecting value", "expected a value"),
+    ("Expecting property name enclosed in double quotes", "expected a property name in double quotes"),
+    ("Expecting ':' delimiter", "expected ':' after a property name"),
+    ("Expecting ',' delimiter", "expected ',' or a closing bracket"),
+    ("Unterminated string", "unterminated string"),
+    ("Invalid control character", "a control character (a tab or a line break) inside a string"),
+    ("Invalid \\uXXXX escape", "an invalid \\uXXXX escape"),
+    ("Invalid \\escape", "an invalid backslash escape"),
+    ("Extra data", "extra data after the JSON value"),
+    ("Illegal trailing comma before end of object", "a comma before the closing '}'"),
+    ("Illegal trailing comma before end of array", "a comma before the closing ']'"),
+)
+
+
+def _json_error(exc: json.JSONDecodeError, text: str, source: str) -> ProjectError:
+    """``design.json: invalid JSON at line 12, column 5: unterminated string (...) (the file may
+    be truncated)``: a whole sentence, naming the place; "truncated" when the text ends there."""
+    if not text.strip():
+        what = "the file is empty"
+    else:
+        what = next((phrase for prefix, phrase in _JSON_MESSAGES if exc.msg.startswith(prefix)), None)
+        if what is None:  # a message this version does not know: keep it, minus a dangling "at"
+            what = exc.msg.removesuffix(" at").rstrip(" :")
+            what = what[:1].lower() + what[1:]
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
+            what += " (the file may be truncated)"
+    return ProjectError(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {what}")
+
+
 def loads(text: str, source: str = "<project>") -> GraphDocument:
     """Parse and check a project; raises :class:`ProjectError` naming the place of the problem."""
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise ProjectError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
-    except (ValueError, RecursionError) as exc:
-        raise ProjectError(f"{source}: invalid JSON: {exc}") from None
+        raise _json_error(exc, text, source) from None
+    except RecursionError:
+        raise ProjectError(f"{source}: invalid JSON: lists or objects nested too deeply") from None
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+            message = f"a number with more than {limit} digits"
+        else:
+            message = str(exc)
+        raise ProjectError(f"{source}: invalid JSON: {message}") from None
     return from_data(data, source)
 
 

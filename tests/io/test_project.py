@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
+import stat
 import time
 import tracemalloc
 from pathlib import Path
@@ -100,6 +102,32 @@ def test_save_creates_missing_folders(tmp_path: Path) -> None:
     path = tmp_path / "new" / "deeper" / "d.json"
     save(rich_doc(), path)
     assert load(path).name == "rich é ✓"
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_saved_files_get_the_permissions_open_would_give(tmp_path: Path, umask_022) -> None:
+    """Not mkstemp's 0600: a new file gets 0666 & ~umask, a replaced one keeps its mode."""
+    path = tmp_path / "design.json"
+    save(rich_doc(), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    saver = Autosaver("w", tmp_path)
+    saver.save(rich_doc(), path)
+    for p in (saver.path, saver.path.with_suffix(".meta.json")):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644, p
+    path.chmod(0o640)
+    save(rich_doc(), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    os.umask(0o077)
+    other = tmp_path / "private.json"
+    save(rich_doc(), other)
+    assert stat.S_IMODE(other.stat().st_mode) == 0o600
 
 
 # --------------------------------------------------------------------------- clear errors
@@ -203,6 +231,39 @@ def test_damaged_file_gives_a_clear_project_error(text: str, words: list[str]) -
     assert message.startswith("design.json: ")
     for word in words:
         assert word in message, message
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9, 0.999])
+def test_truncated_example_names_the_place_and_says_it_may_be_truncated(tmp_path: Path, cut: float) -> None:
+    text = example_path("googlenet").read_text(encoding="utf-8")
+    path = tmp_path / "design.json"
+    path.write_text(text[: int(len(text) * cut)], encoding="utf-8")
+    with pytest.raises(ProjectError) as info:
+        load(path)
+    message = str(info.value)
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}: invalid JSON at line [0-9]+, column [0-9]+: .+ \(the file may be truncated\)",
+        message,
+    ), message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"name": "b1', "design.json: invalid JSON at line 1, column 10: unterminated string "),
+        ('{\n  "nodes": [\n    {"id": 1,', "design.json: invalid JSON at line 3, column 14: "),
+        ("", "design.json: invalid JSON at line 1, column 1: the file is empty"),
+        ('{"a": 1} x', "design.json: invalid JSON at line 1, column 10: extra data after the JSON value"),
+        ('{"a" 1}', "design.json: invalid JSON at line 1, column 6: expected ':' after a property name"),
+        ('{"a": "x\ty"}', "design.json: invalid JSON at line 1, column 9: a control character (a tab or a line "),
+    ],
+)
+def test_json_errors_are_whole_sentences(text: str, expected: str) -> None:
+    with pytest.raises(ProjectError) as info:
+        loads(text, "design.json")
+    message = str(info.value)
+    assert message.startswith(expected), message
+    assert not message.endswith((" at", ":", "starting at")), message
 
 
 def test_a_billion_channels_fails_fast_without_allocating() -> None:
