@@ -1,13 +1,20 @@
 """Command line: ``inception-designer [FILE]`` opens the app; subcommands work headless.
 
+A first argument that is neither a command nor a path that exists or ends in ``.json`` is a
+usage error (``unknown command 'frobnicate'`` and the list of commands), never the app.
+
 Exit codes: 0 success (for ``validate``: the design has no errors), 1 the design has
-errors, 2 the file cannot be read or the arguments are wrong.
+errors, 2 the file cannot be read or the arguments are wrong (or, for the app, there is no
+display).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +25,8 @@ from . import __version__
 __all__ = ["main", "COMMANDS"]
 
 EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+PROG = "inception-designer"
+USAGE = "%(prog)s [-h] [--version] [FILE | COMMAND ...]"
 
 
 def _load(path: str) -> Any:
@@ -80,7 +89,9 @@ def summary_rows(doc: Any) -> dict[str, Any]:
                 "params": c.params if c else None,
                 "macs": c.macs if c else None,
                 "activations": c.activations if c else None,
+                # At most the input's size; "capped": the window reaches it (see graph/cost.py).
                 "receptive_field": list(c.rf) if c else None,
+                "receptive_field_capped": list(c.rf_capped) if c else None,
                 "inference": nid in rep.main,
             }
         )
@@ -165,31 +176,54 @@ def _print_compile_errors(doc: Any, exc: Any) -> None:
     print(f"{doc.name}: cannot export a design with errors", file=sys.stderr)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    """Write PyTorch code plus weights (``--format python``) or an ONNX file."""
-    from pathlib import Path
+def _default_output(file: str, suffix: str) -> Path:
+    """Where ``export`` writes without ``-o``: the current directory, named after the design file
+    (never the design's own folder, which may be the shipped examples)."""
+    stem = re.sub(r"[^\w-]+", "_", Path(file).stem).strip("_") or "model"
+    return Path.cwd() / f"{stem}{suffix}"
 
+
+def _file_size(n: int) -> str:
+    """``815 -> '815 bytes'``, ``15_532 -> '15.2 KiB'``, ``55_639_681 -> '53.1 MiB'``."""
+    if n < 1024:
+        return f"{n} byte{'s' * (n != 1)}"
+    for unit in ("KiB", "MiB", "GiB"):
+        n /= 1024
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def _wrote(path: Path) -> None:
+    path = Path(os.path.abspath(path))
+    print(f"wrote {path} ({_file_size(path.stat().st_size)})")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write PyTorch code plus weights and train.py (``--format python``) or an ONNX file;
+    without ``-o``, into the current directory, named after the design file. Prints one line
+    per file written: its path and size."""
     from .compiler.plan import CompileError
 
     doc = _load(args.file)
     suffix = ".py" if args.format == "python" else ".onnx"
-    out = Path(args.output) if args.output else Path(args.file).with_suffix(suffix)
+    out = Path(args.output) if args.output else _default_output(args.file, suffix)
     if args.format == "python" and out.suffix == ".pt":
         print(f"error: {out} is where the weights go; name the code file .py", file=sys.stderr)
         return EXIT_UNREADABLE
     try:
         if args.format == "python":
             from .compiler.export import export_python
-
-            code, weights = export_python(doc, out, seed=args.seed)
-            print(f"wrote {code} and {weights}")
             from .training.script import write_train_script
 
-            print(f"wrote {write_train_script(doc, code, weights)}")
+            code, weights = export_python(doc, out, seed=args.seed)
+            _wrote(code)
+            _wrote(weights)
+            _wrote(write_train_script(doc, code, weights))
         else:
             from .compiler.onnx import export_onnx
 
-            print(f"wrote {export_onnx(doc, out, seed=args.seed)}")
+            _wrote(export_onnx(doc, out, seed=args.seed))
     except CompileError as exc:
         _print_compile_errors(doc, exc)
         return EXIT_DESIGN_ERRORS
@@ -260,12 +294,13 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="inception-designer",
+        prog=PROG,
+        usage=USAGE,
         description="Design Inception-style CNNs as a node graph. Without a command, opens the app "
         "(on FILE, or on the Inception module example).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog=PROG)
     p = sub.add_parser("validate", help=COMMANDS["validate"][1])
     p.add_argument("file")
     p.add_argument(
@@ -280,7 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help=COMMANDS["export"][1])
     p.add_argument("file")
     p.add_argument("--format", choices=("python", "onnx"), default="python")
-    p.add_argument("-o", "--output", help="output path (python: FILE.py, weights next to it as FILE.pt)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="output path (python: NAME.py, its weights next to it as NAME.pt, and train.py); "
+        "default: the current directory, named after FILE",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     p = sub.add_parser("screenshot", help=COMMANDS["screenshot"][1])
     p.add_argument("file")
@@ -294,10 +334,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _looks_like_a_design(arg: str) -> bool:
+    """A first argument that opens the app: a path that exists, or one ending in .json."""
+    return arg.lower().endswith(".json") or Path(arg).exists()
+
+
+def _unknown_command(word: str) -> int:
+    close = difflib.get_close_matches(word, list(COMMANDS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if "/" in word or os.sep in word:  # meant as a path
+        error = f"{word}: no such file or directory"
+    else:
+        error = f"unknown command {word!r}{hint}"
+    width = max(len(name) for name in COMMANDS)
+    lines = [
+        f"usage: {USAGE % {'prog': PROG}}",
+        f"{PROG}: error: {error}",
+        "commands:",
+        *(f"  {name.ljust(width)}  {text}" for name, (_, text) in COMMANDS.items()),
+        "A design opens in the app when its path exists or ends in .json.",
+    ]
+    print("\n".join(lines), file=sys.stderr)
+    return EXIT_UNREADABLE
+
+
+def _app_main(argv: list[str]) -> int:
+    """``inception-designer [FILE]``: the app; anything else is a usage error (exit 2)."""
+    if argv and not argv[0].startswith("-") and not _looks_like_a_design(argv[0]):
+        return _unknown_command(argv[0])
+    parser = argparse.ArgumentParser(prog=PROG, usage=USAGE, add_help=False)
+    parser.add_argument("file", nargs="?")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_UNREADABLE if exc.code else EXIT_OK
+    return cmd_app([args.file] if args.file else [])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
-        return cmd_app(argv)
+        return _app_main(argv)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

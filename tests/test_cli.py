@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +41,7 @@ def test_validate_prints_node_message_and_fix(capsys) -> None:
     assert code == 1
     lines = out.splitlines()
     (i,) = [k for k, line in enumerate(lines) if line.startswith("concat: error: ")]
-    assert "'b1'" in lines[i] and "64x26x26" in lines[i] and "28x28" in lines[i] and "Cause" in lines[i]
+    assert "'b1'" in lines[i] and "26 x 26" in lines[i] and "28 x 28" in lines[i] and "Cause" in lines[i]
     assert lines[i + 1] == "    fix: Set padding of 'b1' to 'same'"
     assert lines[-1] == "Inception module (mismatch): 1 error, 0 warnings"
 
@@ -160,3 +162,161 @@ def test_validate_advice_prints_the_bottleneck_figures(tmp_path, capsys) -> None
     out = capsys.readouterr().out
     assert "b3_5x5: info: 'b3_5x5': this 5x5 conv reads 192 channels and costs 120M MACs" in out
     assert "12.4M (9.7x fewer)" in out
+
+
+# --------------------------------------------------------------------------- huge figures
+def test_summary_of_a_deep_strided_design_serialises(tmp_path: Path, capsys) -> None:
+    """A valid chain of stride-64 pools: its receptive field is capped at the input's size
+    (flagged), not a number with thousands of digits that neither JSON nor print can write."""
+    b = Builder("deep")
+    x = b.input(channels=1, height=4, width=5)
+    for i in range(2_500):
+        x = b.pool(x, f"p{i}", mode="max", kernel_size=3, stride=64, padding="same")
+    b.output(x, "head", num_classes=2)
+    path = tmp_path / "deep.json"
+    save(b.done(layout=False), path)
+    code, out, err = run(capsys, "summary", "--json", str(path))
+    assert (code, err) == (0, "")
+    by_name = {n["name"]: n for n in json.loads(out)["nodes"]}
+    assert by_name["p2499"]["receptive_field"] == [4, 5]
+    assert by_name["p2499"]["receptive_field_capped"] == [True, True]
+    assert by_name["p0"]["receptive_field"] == [3, 3] and by_name["p0"]["receptive_field_capped"] == [False, False]
+    code, out, err = run(capsys, "summary", str(path))
+    assert (code, err) == (0, "") and "p2499" in out
+    code, out, err = run(capsys, "validate", "--advice", str(path))
+    assert (code, err) == (0, "")
+
+
+# --------------------------------------------------------------------------- the app or a command
+def _no_display_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
+def test_a_mistyped_command_is_a_usage_error_not_the_app(tmp_path: Path) -> None:
+    # No display: were it taken for a file, the app would start and abort (or open a window).
+    done = subprocess.run(
+        [sys.executable, "-m", "designer", "frobnicate", "x.json"],
+        cwd=tmp_path,
+        env=_no_display_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert "unknown command 'frobnicate'" in done.stderr
+    for command in ("validate", "summary", "export", "screenshot", "train"):
+        assert f"\n  {command} " in done.stderr
+    assert "xcb" not in done.stderr and "cannot read" not in done.stderr
+
+
+def test_without_a_display_the_app_says_so_in_one_line(tmp_path: Path) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("DISPLAY / WAYLAND_DISPLAY are how Linux finds a display")
+    for argv in ([], [CARD]):
+        done = subprocess.run(
+            [sys.executable, "-m", "designer", *argv],
+            cwd=tmp_path,
+            env=_no_display_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("inception-designer: no display (")
+        assert "xvfb-run" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_display_problem_follows_qt_platform_rules() -> None:
+    pytest.importorskip("PySide6")
+    from designer.ui.app import display_problem
+
+    linux = "linux"
+    assert display_problem({}, linux) is not None
+    assert display_problem({"QT_QPA_PLATFORM": "xcb"}, linux).startswith("inception-designer: no display (DISPLAY")
+    assert display_problem({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"}, linux) is not None
+    assert display_problem({"DISPLAY": ":0"}, linux) is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, linux) is None
+    assert display_problem({"QT_QPA_PLATFORM": "wayland;xcb", "DISPLAY": ":1"}, linux) is None
+    assert display_problem({"QT_QPA_PLATFORM": "wayland"}, linux) is not None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, linux) is None
+    assert display_problem({}, "darwin") is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "opens"),
+    [
+        ([], []),
+        ([CARD], [CARD]),
+        (["missing.json"], ["missing.json"]),  # ends in .json: the app says it cannot read it
+        (["DESIGN.JSON"], ["DESIGN.JSON"]),
+        (["frobnicate"], None),
+        (["frobnicate", "x.json"], None),
+        (["validat", CARD], None),
+        (["--frobnicate"], None),
+        ([CARD, "extra.json"], None),
+        (["designs/frobnicate"], None),
+    ],
+)
+def test_what_opens_the_app(monkeypatch, capsys, argv: list[str], opens: list[str] | None) -> None:
+    import designer.cli as cli
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(cli, "cmd_app", lambda args: calls.append(args) or 0)
+    code = main(argv)
+    err = capsys.readouterr().err
+    if opens is None:
+        assert code == 2 and calls == [] and "usage: inception-designer" in err
+    else:
+        assert code == 0 and calls == [opens] and err == ""
+    if argv[:1] == ["validat"]:
+        assert "unknown command 'validat' (did you mean 'validate'?)" in err
+    if argv[:1] == ["designs/frobnicate"]:
+        assert "designs/frobnicate: no such file or directory" in err
+
+
+def test_an_existing_path_without_json_opens_the_app(tmp_path: Path, monkeypatch) -> None:
+    import designer.cli as cli
+
+    design = tmp_path / "frobnicate"
+    design.write_text(Path(CARD).read_text())
+    monkeypatch.chdir(tmp_path)
+    calls: list[list[str]] = []
+    monkeypatch.setattr(cli, "cmd_app", lambda args: calls.append(args) or 0)
+    assert main(["frobnicate"]) == 0 and calls == [["frobnicate"]]
+
+
+def test_help_lists_every_command(capsys) -> None:
+    from designer.cli import COMMANDS
+
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in COMMANDS:
+        assert f"\n    {command}" in out, command
+    assert "usage: inception-designer [-h] [--version] [FILE | COMMAND ...]" in out
+
+
+# --------------------------------------------------------------------------- export's output
+def test_export_without_o_writes_into_the_current_directory_and_says_where(tmp_path: Path, monkeypatch, capsys) -> None:
+    pytest.importorskip("torch")
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    design = examples / "card.json"
+    design.write_text(Path(CARD).read_text())
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, out, err = run(capsys, "export", str(design))
+    assert (code, err) == (0, "")
+    assert sorted(p.name for p in examples.iterdir()) == ["card.json"], "nothing next to the design"
+    assert sorted(p.name for p in work.iterdir()) == ["card.pt", "card.py", "train.py"]
+    lines = out.splitlines()
+    assert len(lines) == 3
+    for line, name in zip(lines, ["card.py", "card.pt", "train.py"], strict=True):
+        m = re.fullmatch(r"wrote (.+) \(([0-9.]+) (bytes|KiB|MiB)\)", line)
+        assert m is not None, line
+        assert Path(m.group(1)) == work / name
+        size = (work / name).stat().st_size
+        assert float(m.group(2)) == (size if m.group(3) == "bytes" else round(size / 1024, 1)), line
+    assert "KiB" in lines[1]  # 163,696 float32 weights

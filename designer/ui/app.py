@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -79,11 +81,53 @@ def offer_recovery(window) -> bool:
     return restored
 
 
+def display_problem(environ: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why Qt could not open a window here, or None.
+
+    On Linux, Qt's default platforms (xcb, or wayland) need ``DISPLAY`` / ``WAYLAND_DISPLAY``;
+    without them Qt aborts the interpreter with a message about the xcb plugin. Other platforms
+    (``offscreen``, ``eglfs``, ``vnc`` ...) and other systems are left to Qt.
+    """
+    env = os.environ if environ is None else environ
+    if not (sys.platform if platform is None else platform).startswith("linux"):
+        return None
+    x11, wayland = bool(env.get("DISPLAY")), bool(env.get("WAYLAND_DISPLAY"))
+    # QT_QPA_PLATFORM is a ';'-separated list of fallbacks, each "name[:options]".
+    wanted = [p.split(":", 1)[0].strip() for p in env.get("QT_QPA_PLATFORM", "").split(";")]
+    wanted = [p for p in wanted if p] or [""]
+    for name in wanted:
+        if name == "xcb" and not x11:
+            continue
+        if name.startswith("wayland") and not wayland:
+            continue
+        if name == "" and not (x11 or wayland):
+            continue
+        return None
+    if wanted == [""]:
+        missing = "neither DISPLAY nor WAYLAND_DISPLAY is set"
+    elif all(n.startswith("wayland") for n in wanted):
+        missing = f"WAYLAND_DISPLAY is not set for QT_QPA_PLATFORM={env.get('QT_QPA_PLATFORM')}"
+    else:
+        missing = "DISPLAY is not set" + (
+            f" for QT_QPA_PLATFORM={env.get('QT_QPA_PLATFORM')}" if env.get("QT_QPA_PLATFORM") else ""
+        )
+    return (
+        f"inception-designer: no display ({missing}); run it on a desktop or under xvfb-run, "
+        "or render a picture without one: inception-designer screenshot FILE.json -o shot.png"
+    )
+
+
 def run_app(argv: list[str]) -> int:
+    """Open the app; 2 without a display (one line on stderr, before Qt could abort)."""
+    if QApplication.instance() is None:
+        problem = display_problem()
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
     app = make_app()
     from .main_window import MainWindow
 
-    window = MainWindow(defer_panels=True)
+    window = MainWindow()
     files = [a for a in argv if not a.startswith("-")]
     if files:
         if not window.open_path(files[0], ask=False):
