@@ -72,6 +72,19 @@ _INFER_CACHE: dict[tuple[Any, ...], tuple[Shape, tuple[Step, ...]]] = {}
 _INFER_CACHE_SIZE = 16_384
 
 
+#: More elements per image than any machine holds (2**48 floats are a petabyte): a design
+#: whose channels double at every step gets here, and its figures would not even print.
+MAX_ELEMENTS = 2**48
+
+
+def _check_size(shape: Shape) -> None:
+    n = 1
+    for d in shape:
+        n *= d
+    if n > MAX_ELEMENTS:
+        raise ShapeError(f"the output would hold {n:.3g} values per image, more than any machine can hold")
+
+
 def _infer(ntype: Any, params: dict[str, Any], ins: list[Shape]) -> tuple[Shape, tuple[Step, ...]]:
     key: tuple[Any, ...] = (ntype, tuple(params.items()), tuple(ins))
     try:
@@ -85,6 +98,7 @@ def _infer(ntype: Any, params: dict[str, Any], ins: list[Shape]) -> tuple[Shape,
             return out, tuple(steps)
     if hit is None:
         out, steps = ntype.infer(params, ins)
+        _check_size(out)
         if len(_INFER_CACHE) >= _INFER_CACHE_SIZE:
             _INFER_CACHE.clear()
         hit = _INFER_CACHE[key] = (out, tuple(steps))

@@ -301,3 +301,24 @@ def test_revalidation_after_edits_sees_every_change() -> None:
     rep = validate(doc)
     assert rep.shapes[cat] == (12, 8, 8)
     assert isinstance(rep.steps[a], tuple)  # shared between reports: immutable
+
+
+def test_a_tensor_too_large_for_any_machine_is_rejected_where_it_grows():
+    """Channels that double at every step (concat of x and a copy of x) pass every local
+    check; past 2**48 values per image the node is rejected, and nothing downstream cascades."""
+    from designer.graph.document import GraphDocument
+    from designer.graph.validate import validate
+
+    doc = GraphDocument()
+    x = doc.add_node("input", "input", {"channels": 1, "height": 1, "width": 1}).id
+    for i in range(60):
+        copy = doc.add_node("activation", f"copy{i}").id
+        cat = doc.add_node("concat", f"cat{i}").id
+        doc.connect(x, copy)
+        doc.connect(x, cat)
+        doc.connect(copy, cat)
+        x = cat
+    rep = validate(doc)
+    (err,) = rep.errors
+    assert doc.nodes[err.node_id].name == "cat48" and "more than any machine can hold" in err.message
+    assert rep.shapes[doc.find("cat47").id] == (2**48, 1, 1)
