@@ -1,8 +1,8 @@
 """Start-up time to a visible, usable window: the app vs a bare PySide6 window with one
 QGraphicsView. Each run is a fresh interpreter; prints medians of several runs.
 
-Times run from launching the interpreter to the first paint of the canvas (the design is on
-screen and takes input) and to the panels being built (they follow the first paint). For
+Times run from launching the interpreter to the first paint of the window, which is built
+whole (canvas and panels) before it is shown. For
 scale, a third child builds the same window chrome with plain PySide6 and no app logic:
 a main window with menus, a toolbar, three docks and a dozen canvas items, which alone
 touches the ``Qt`` namespace (about 90 Python enums, 30 ms here) and more widget classes.
@@ -90,30 +90,26 @@ window.show()
 app.exec()
 """
 
-# The path run_app takes: the canvas first, the panels right after the first paint.
+# The path run_app takes: the whole window (canvas and panels), then show.
 APP = r"""
 import sys
 from designer.ui.app import make_app
 app = make_app()
 from designer.examples import DEFAULT_EXAMPLE, example_path
 from designer.ui.main_window import MainWindow
-window = MainWindow(defer_panels=True)
+window = MainWindow()
 window.open_example(example_path(DEFAULT_EXAMPLE))
 
 
 def painted():
     assert window.scene.nodes and window.scene.edges, "the design is on the canvas"
+    assert window.inspector_dock.isVisible() and window.training_dock is not None
     print("ready", flush=True)
-
-
-def panels():
-    assert window.inspector_dock is not None and window.training_dock is not None
     print("panels", "torch" in sys.modules, "networkx" in sys.modules, flush=True)
     app.quit()
 
 
 window.view.first_painted.connect(painted)
-window.panels_ready.connect(panels)
 window.show()
 app.exec()
 """
@@ -147,13 +143,12 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "designer")], check=True)
     for code in (BARE, CHROME, APP):  # warm the file cache
         measure(code, env)
-    bare, chrome, first, full, flags = [], [], [], [], ""
+    bare, chrome, first, flags = [], [], [], ""
     for _ in range(args.runs):  # interleaved, so background load hits all alike
         bare.append(measure(BARE, env)[0][0])
         chrome.append(measure(CHROME, env)[0][0])
         times, lines = measure(APP, env)
         first.append(times[0])
-        full.append(times[1])
         flags = lines[1]
     shutil.rmtree(sandbox, ignore_errors=True)
 
@@ -166,10 +161,9 @@ def main() -> int:
 
     print(f"bare PySide6 window + QGraphicsView, first paint: {fmt(bare)}")
     print(f"same window chrome, plain PySide6:                {fmt(chrome)}")
-    print(f"Inception Designer, card module painted:          {fmt(first)}")
-    print(f"Inception Designer, all panels built:             {fmt(full)}")
+    print(f"Inception Designer, window with the card module:  {fmt(first)}")
     _, torch_loaded, nx_loaded = flags.split()
-    print(f"ratio to bare: design painted {ratio(first)} (target <= 1.5x); all panels {ratio(full)}")
+    print(f"ratio to bare: {ratio(first)} (target <= 1.5x)")
     print(f"ratio to bare of the plain chrome alone: {ratio(chrome)}")
     print(f"torch imported: {torch_loaded}, networkx imported: {nx_loaded}")
     return 0
