@@ -31,7 +31,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_validate_valid_design(capsys) -> None:
     code, out, err = run(capsys, "validate", CARD)
     assert code == 0
-    assert out.strip().splitlines()[-1] == "Inception module: valid (9 nodes, output 256x28x28)"
+    assert out.strip().splitlines()[-1] == "Inception module: valid (9 nodes, output 256 x 28 x 28)"
     assert "concat: info: no Output (classifier) node" in out
     assert err == ""
 
@@ -96,10 +96,10 @@ def test_summary_table(capsys) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["name", "type", "output", "params", "MACs", "share"]
-    rows = {line.split()[0]: line.split() for line in lines[2:11]}
+    rows = {line.split()[0]: re.split(r"\s{2,}", line.strip()) for line in lines[2:11]}
     assert len(rows) == 9
-    assert rows["b2_3x3"][1:5] == ["conv", "128x28x28", "110,720", "86,704,128"]
-    assert rows["concat"][2] == "256x28x28"
+    assert rows["b2_3x3"][1:5] == ["conv", "128 x 28 x 28", "110,720", "86,704,128"]
+    assert rows["concat"][2] == "256 x 28 x 28"
     assert "block inception module: 163,696 params, 128,049,152 MACs" in lines
     assert any(line.startswith("total: 163,696 params, 128,049,152 MACs per image") for line in lines)
 

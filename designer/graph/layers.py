@@ -255,7 +255,7 @@ class _Pool2d(Layer):
         if oh < 1 or ow < 1:
             raise ShapeError(
                 f"the {self.kernel[0]}x{self.kernel[1]} {self._what} window does not fit the "
-                f"{h}x{w} input (output would be {oh}x{ow})",
+                f"{h} x {w} input (output would be {oh} x {ow})",
                 param="kernel_size",
             )
         return (c, oh, ow)

@@ -23,14 +23,14 @@ class ShapeError(ValueError):
 
 
 def fmt_shape(shape: Shape | None) -> str:
-    """``(256, 28, 28) -> '256x28x28'``; ``None -> '?'``."""
+    """``(256, 28, 28) -> '256 x 28 x 28'`` (the one notation of every message); ``None -> '?'``."""
     if shape is None:
         return "?"
-    return "x".join(str(d) for d in shape)
+    return " x ".join(str(d) for d in shape)
 
 
 def fmt_hw(shape: Shape) -> str:
-    return f"{shape[1]}x{shape[2]}" if len(shape) == 3 else fmt_shape(shape)
+    return f"{shape[1]} x {shape[2]}" if len(shape) == 3 else fmt_shape(shape)
 
 
 def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:

@@ -218,7 +218,7 @@ def test_pool_shrinking_to_zero() -> None:
     p = b.pool(x, "p", kernel_size=5, stride=1)
     b.output(p)
     err = only_error(validate(b.done()))
-    assert err.node_id == p and "does not fit" in err.message and "3x3" in err.message
+    assert err.node_id == p and "does not fit" in err.message and "3 x 3" in err.message
 
 
 # --------------------------------------------------------------------------- the card's mismatch

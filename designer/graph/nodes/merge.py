@@ -62,7 +62,7 @@ class Concat(NodeType):
         if bad:
             ref = next(s for s in in_shapes if s[1:] == ref_hw)
             raise MergeMismatch(
-                f"inputs disagree in height x width: expected {ref_hw[0]}x{ref_hw[1]}, but "
+                f"inputs disagree in height x width: expected {ref_hw[0]} x {ref_hw[1]}, but "
                 + ", ".join(f"input {i} is {fmt_hw(in_shapes[i])}" for i in bad),
                 reference=ref,
                 bad=bad,

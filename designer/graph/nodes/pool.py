@@ -33,7 +33,7 @@ def add_pool(
     if explicit is not None:
         if mode == "avg":
             raise ShapeError(
-                f"'same' padding for this average pool would be uneven at {s.shape[1]}x{s.shape[2]}; "
+                f"'same' padding for this average pool would be uneven at {s.shape[1]} x {s.shape[2]}; "
                 "use an explicit padding or a max-pool",
                 param=pad_blame,
             )
