@@ -11,8 +11,9 @@ import importlib
 import keyword
 import re
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from .report_dock import ReportDock
 from .theme import Theme
@@ -93,6 +94,9 @@ class PythonHighlighter(QSyntaxHighlighter):
 
 
 class CodeDock(ReportDock):
+    #: The Export… button was pressed (the window opens its export dialog).
+    export_requested = Signal()
+
     def __init__(self, theme: Theme, parent: QWidget | None = None):
         super().__init__("Code", parent, delay_ms=400)
         self.setObjectName("CodeDock")
@@ -105,7 +109,21 @@ class CodeDock(ReportDock):
         font.setPointSizeF(9.5)
         self.editor.setFont(font)
         self.highlighter = PythonHighlighter(self.editor.document(), theme.dark)
-        self.setWidget(self.editor)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip("Write this code with its weights and a training script, or ONNX (Ctrl+E)")
+        self.export_button.clicked.connect(self.export_requested)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 4)
+        bar.addStretch(1)
+        bar.addWidget(self.export_button)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addLayout(bar)
+        column.addWidget(self.editor, 1)
+        self.setWidget(body)
 
     def set_theme(self, theme: Theme) -> None:
         self.highlighter.set_dark(theme.dark)

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.summary_dock = SummaryDock(self.theme, self)
         self.summary_dock.node_requested.connect(self.reveal_node)
         self.code_dock = CodeDock(self.theme, self)
+        self.code_dock.export_requested.connect(self.export_dialog)
         self.training_dock = self._make_training_dock()
         A = Qt.DockWidgetArea
         areas = {"left": A.LeftDockWidgetArea, "right": A.RightDockWidgetArea, "bottom": A.BottomDockWidgetArea}
@@ -285,6 +286,11 @@ class MainWindow(QMainWindow):
     clear_recent_files = files.clear_recent_files
     maybe_save = files.maybe_save
     show_about = files.show_about
+
+    def export_dialog(self):
+        from .export_dialog import show_export_dialog  # (the exporters load when an export runs)
+
+        return show_export_dialog(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():
