@@ -16,7 +16,7 @@ import csv
 import dataclasses
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "DESIGN_FILE",
     "RunLog",
+    "atomic_write_text",
     "continue_run",
     "export_weights",
     "list_runs",
@@ -38,20 +39,46 @@ EPOCH_FIELDS = [f.name for f in dataclasses.fields(EpochRecord)]
 STEP_FIELDS = ["step", "epoch", "loss", "main_loss", "accuracy", "lr", "images_per_s", "elapsed_s"]
 
 
+def _temp_beside(path: Path) -> tuple[int, Path]:
+    """A new, uniquely named file next to ``path``, open for writing, to be renamed over it.
+
+    Created with mode 0666 so that the umask applies, as for any file the user writes
+    (``tempfile.mkstemp`` makes it 0600, which the rename would carry over to the run's files).
+    """
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {path}")
+
+
+def _atomic_write(path: str | os.PathLike[str], write: Any) -> None:
+    """Call ``write(binary_file)`` on a temporary file, then rename it over ``path``
+    (a crash leaves the old or the new file). New folders and files honour the umask."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _temp_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically, with the umask's permissions."""
+    _atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None:
     """Write ``state`` atomically (a crash leaves the previous checkpoint intact)."""
     import torch  # here, not at import: the app's start-up must not load torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic_write(path, lambda fh: torch.save({"format": CHECKPOINT_FORMAT, **state}, fh))
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -94,13 +121,6 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 #: The design a run trained, as a project file, kept in the run's folder.
 DESIGN_FILE = "design.json"
 
@@ -129,6 +149,13 @@ class RunLog:
         with self._steps_path.open("a", encoding="utf-8", newline="") as fh:
             csv.writer(fh).writerow([getattr(rec, k) for k in STEP_FIELDS])
 
+    def add_note(self, note: str) -> None:
+        """A note for the user (e.g. a skipped image), kept in run.json's ``notes``."""
+        notes = self.info.setdefault("notes", [])
+        if note not in notes:
+            notes.append(note)
+            self.write()
+
     def add_epoch(self, rec: EpochRecord) -> None:
         self.epochs.append(dataclasses.asdict(rec))
         self.write()
@@ -139,12 +166,12 @@ class RunLog:
 
     def write(self) -> None:
         self.info["epochs"] = self.epochs
-        _atomic_text(
+        atomic_write_text(
             self.dir / "run.json", json.dumps(_finite(self.info), indent=2, allow_nan=False, default=str) + "\n"
         )
         lines = [",".join(EPOCH_FIELDS)]
         lines += [",".join(str(e[k]) for k in EPOCH_FIELDS) for e in self.epochs]
-        _atomic_text(self.dir / "metrics.csv", "\n".join(lines) + "\n")
+        atomic_write_text(self.dir / "metrics.csv", "\n".join(lines) + "\n")
 
 
 def list_runs(base: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -42,7 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None, help="default: on with CUDA")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (0: one fewer than the cores, at least 1, at most 16)"
+    )
     p.add_argument("--resize", action="store_true", help="resize in-memory data to the design's Input")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--workers", type=int, default=0, help="data loader processes for image folders")
@@ -56,13 +58,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, design_name: str) -> TrainConfig:
-    import os
+    from .threads import default_cpu_threads
 
     out = args.out
     if not out:
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in design_name)[:40] or "run"
         out = str(Path("runs") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}")
-    threads = args.threads or min(16, os.cpu_count() or 1)
+    threads = args.threads or default_cpu_threads()
     return TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         momentum=args.momentum, nesterov=args.nesterov, weight_decay=args.weight_decay, schedule=args.schedule,

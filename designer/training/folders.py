@@ -36,6 +36,25 @@ def _files(root: Path, classes: list[str]) -> list[tuple[str, int]]:
     return items
 
 
+def _empty(root: Path, classes: list[str], items: list[tuple[str, int]]) -> list[str]:
+    """The class folders under ``root`` that hold no image."""
+    have = {label for _, label in items}
+    return [str(root / name) for label, name in enumerate(classes) if label not in have]
+
+
+def _no_images(folders: list[str]) -> str:
+    some = ", ".join(IMAGE_SUFFIXES[:4])
+    if len(folders) == 1:
+        return (
+            f"the class folder {folders[0]} has no images ({some}, ...): "
+            "add its images, or remove the folder if it is not a class"
+        )
+    return (
+        f"the class folders {', '.join(folders)} have no images ({some}, ...): "
+        "add their images, or remove the folders that are not classes"
+    )
+
+
 class _Images(Dataset):
     def __init__(self, items: list[tuple[str, int]], shape: tuple[int, int, int], augment: bool):
         self.items, self.shape, self.augment = items, shape, augment
@@ -135,15 +154,25 @@ def image_folder(
             f"image folders give 1-channel (grey) or 3-channel (RGB) images, but the Input has {c} channels: "
             "set the Input's channels to 3 (or 1)"
         )
+    notes: list[str] = []
     if (root / "train").is_dir() and (root / "val").is_dir():
         classes = _classes(root / "train")
         train, val = _files(root / "train", classes), _files(root / "val", classes)
+        # An empty class folder is a class that cannot be learned: named as such, before the
+        # class count (which it would make disagree with the design's heads) is looked at.
+        empty = _empty(root / "train", classes, train)
+        if empty and train:
+            raise DataError(_no_images(empty))
         missing = sorted(set(classes) - set(_classes(root / "val")))
         if missing:
             raise DataError(f"{root / 'val'} lacks the class folders {', '.join(missing)}")
+        notes += [f"{f} has no images: that class is not validated" for f in _empty(root / "val", classes, val)]
     else:
         classes = _classes(root)
         items = _files(root, classes)
+        empty = _empty(root, classes, items)
+        if empty and items:
+            raise DataError(_no_images(empty))
         by_class: dict[int, list[tuple[str, int]]] = {}
         for it in items:
             by_class.setdefault(it[1], []).append(it)
@@ -160,4 +189,6 @@ def image_folder(
         raise DataError(f"{root} has no images ({', '.join(IMAGE_SUFFIXES)}) in its class folders")
     if not val:
         raise DataError(f"{root} has too few images for a validation split")
-    return ImageFolderSource(root.name or str(root), train, val, classes, tuple(input_shape), augment, workers)
+    source = ImageFolderSource(root.name or str(root), train, val, classes, tuple(input_shape), augment, workers)
+    source.notes.extend(notes)
+    return source

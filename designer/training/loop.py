@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .checkpoint import DESIGN_FILE, RunLog, load_checkpoint, save_checkpoint
+from .checkpoint import DESIGN_FILE, RunLog, atomic_write_text, load_checkpoint, save_checkpoint
 from .data import DataError, DataSource, check_compatible, open_dataset
 from .device import ConfigError, DeviceSetup, device_memory, setup_device
 from .optim import NonFiniteLoss, lr_at, make_optimizer, total_loss
@@ -224,7 +224,8 @@ def _run(
     runner = torch.compile(model) if cfg.compile else model
     spe = source.steps_per_epoch(cfg.batch_size)
     total = cfg.epochs * spe if not cfg.max_steps else min(cfg.epochs * spe, cfg.max_steps)
-    run_id = datetime.now().strftime("%Y%m%d-%H%M%S")
+    # A run is known by its folder (the Runs list, run.json and `train RUN_DIR` all name it so).
+    run_id = Path(cfg.out_dir).name if cfg.out_dir else datetime.now().strftime("%Y%m%d-%H%M%S")
     started = RunStarted(
         run_id, doc.name, setup.describe(), setup.precision, costs.params, costs.macs, source.train_size,
         source.val_size, spe, total, start_epoch, tuple(source.class_names), tuple(model.aux_names),
@@ -236,13 +237,22 @@ def _run(
         state["log"] = RunLog(cfg.out_dir, info, resume_step=step if cfg.resume else None)
         design = Path(cfg.out_dir) / DESIGN_FILE
         if not (cfg.resume and design.is_file()):  # the design trained, so the run can be continued
-            from ..io.project import atomic_write_text, dumps
+            from ..io.project import dumps
 
             atomic_write_text(design, dumps(doc))
     yield started
-    for note in source.notes:
-        yield StatusRecord("note", note)
-    seen_notes = len(source.notes)
+    seen_notes = 0
+
+    def new_notes() -> Iterator[StatusRecord]:
+        """The source's notes not yet reported (e.g. unreadable images met since the last call)."""
+        nonlocal seen_notes
+        notes, seen_notes = source.notes[seen_notes:], len(source.notes)
+        for note in notes:
+            if "log" in state:
+                state["log"].add_note(note)
+            yield StatusRecord("note", note)
+
+    yield from new_notes()
 
     def checkpoint(name: str, epochs_done: int) -> None:
         save_checkpoint(
@@ -313,13 +323,13 @@ def _run(
                 yield rec
             if cfg.max_steps and step >= cfg.max_steps:
                 break
-        if len(source.notes) > seen_notes:
-            for note in source.notes[seen_notes:]:
-                yield StatusRecord("note", note)
-            seen_notes = len(source.notes)
+        yield from new_notes()
         if stopped:
             break
         result = evaluate(runner, source, setup, max(cfg.batch_size, 256), control)
+        # What validation met (an unreadable validation image) is told now, with this epoch,
+        # not after the next one (which a one-epoch run never has).
+        yield from new_notes()
         if result is None:
             stopped = True
             break

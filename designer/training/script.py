@@ -114,6 +114,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+# Before torch loads (OpenMP reads it once): idle OpenMP threads sleep instead of spinning, so a
+# busy neighbour process slows training by its share of the cores, not many times over.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -122,7 +126,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 from torch.utils.data.distributed import DistributedSampler
 
-Net = getattr(importlib.import_module({model_module!r}), {model_class!r})  # the exported model
+Net = importlib.import_module({model_module!r}).{model_class}  # the exported model
 
 INPUT_SHAPE = {tuple(int(v) for v in input_shape)!r}
 NUM_CLASSES = {int(num_classes)!r}
@@ -202,6 +206,10 @@ def datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset]:
         random.Random(args.seed).shuffle(items)
         k = max(1, int(len(items) * args.val_fraction))
         train, val = items[k:], items[:k]
+    labelled = {label for _, label in train + val}
+    empty = [c for k, c in enumerate(classes) if k not in labelled]
+    if empty:
+        raise SystemExit(f"the class folders {', '.join(empty)} in {root} have no images: add images or remove them")
     if len(classes) != NUM_CLASSES:
         raise SystemExit(f"{root} has {len(classes)} class folders but the model predicts {NUM_CLASSES} classes")
     return ImageFolder(train, True), ImageFolder(val, False)

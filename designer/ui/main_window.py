@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
             return None
         try:
             dock = TrainingDock(self)
+            dock.save_for_run = self.save_for_run
+            dock.message.connect(self._on_editor_message)
         except Exception as exc:  # noqa: BLE001 - the editor must open even if that panel cannot
             print(f"warning: the Training panel could not start: {exc}", file=sys.stderr)
             return None
@@ -203,6 +205,8 @@ class MainWindow(QMainWindow):
         self.inspector_dock.set_session(session)
         self.summary_dock.set_session(session)
         self.code_dock.set_session(session)
+        if self.training_dock is not None:
+            self.training_dock.set_session(session)
         self._raise_report_panel()
         self._on_session_report_changed(session.report)
         self._update_title()

@@ -2,17 +2,21 @@
 
 Per-step values are drawn as thin lines, per-epoch validation values as lines with
 markers at the step where the epoch ended; each aux head's loss is a curve of its own.
-Colours come from the widget palette, so the plots read well in dark and light themes;
-data arrive through :meth:`TrainingPlots.add_step` / :meth:`add_epoch` and are drawn by a
-timer at most a few times a second, however fast the records come.
+Each plot's title is also its legend (a line of coloured samples and names above the
+plot, wrapping when narrow), so no legend ever sits on the curves. Colours come from the
+widget palette, so the plots read well in dark and light themes; data arrive through
+:meth:`TrainingPlots.add_step` / :meth:`add_epoch` and are drawn by a timer at most a few
+times a second, however fast the records come.
 """
 
 from __future__ import annotations
 
+import html
+
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from ..training.records import EpochRecord, StepRecord
 
@@ -33,6 +37,11 @@ def _aux_label(name: str) -> str:
     return name if "aux" in name.lower() else f"{name} (aux)"
 
 
+def _blend(a: QColor, b: QColor, t: float) -> QColor:
+    """``t`` of ``a`` over ``1 - t`` of ``b``."""
+    return QColor.fromRgbF(*(t * x + (1 - t) * y for x, y in zip(a.getRgbF()[:3], b.getRgbF()[:3], strict=True)))
+
+
 class _Series:
     def __init__(self) -> None:
         self.x: list[float] = []
@@ -43,35 +52,55 @@ class _Series:
         self.y.append(y)
 
 
-#: The least height one plot of the grid needs to show a curve between its title and axis.
-PLOT_MIN_HEIGHT = 130
+#: The least height one plot (axes and a curve, below its title line) needs to be readable.
+PLOT_MIN_HEIGHT = 100
+
+#: How each style's sample is written in a title: a line, a dashed line, a line with a marker.
+_SAMPLES = {"": "\u2501\u2501", "faint": "\u2501\u2501", "dash": "\u254d\u254d", "markers": "\u2501\u25cf\u2501"}
 
 
 class TrainingPlots(QWidget):
-    """Four plots in a grid: loss, accuracy, learning rate, images per second."""
+    """Four plots in a grid: loss, accuracy, learning rate, images per second, each under its
+    title line, which names and colours its curves (the legend)."""
+
+    TITLES = ("Loss", "Accuracy", "Learning rate", "Images / s")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.view = pg.GraphicsLayoutWidget()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
-        self.loss = self.view.addPlot(row=0, col=0, title="Loss")
-        self.acc = self.view.addPlot(row=0, col=1, title="Accuracy")
-        self.lr = self.view.addPlot(row=1, col=0, title="Learning rate")
-        self.speed = self.view.addPlot(row=1, col=1, title="Images / s")
-        # Two rows of readable plots (axes, title, a curve): below this they collapse to slivers.
-        self.view.setMinimumHeight(2 * PLOT_MIN_HEIGHT)
-        self.view.ci.layout.setRowStretchFactor(0, 3)
-        self.view.ci.layout.setRowStretchFactor(1, 2)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(0)
+        self.widgets: list[pg.PlotWidget] = []
+        #: One title line per plot: the plot's name and its curves' samples (the legend).
+        self.titles: list[QLabel] = []
+        for i, title in enumerate(self.TITLES):
+            row, col = divmod(i, 2)
+            label = QLabel(title)
+            label.setObjectName(f"plotTitle{i}")
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+            label.setContentsMargins(4, 2, 4, 0)
+            widget = pg.PlotWidget()
+            widget.setMinimumHeight(PLOT_MIN_HEIGHT)
+            grid.addWidget(label, 2 * row, col)
+            grid.addWidget(widget, 2 * row + 1, col)
+            self.titles.append(label)
+            self.widgets.append(widget)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(3, 2)
+        self.loss, self.acc, self.lr, self.speed = (w.getPlotItem() for w in self.widgets)
         for plot in self.plots:
             plot.showGrid(x=True, y=True, alpha=0.15)
+        for plot in (self.lr, self.speed):  # the bottom row names the shared x axis for both rows
             plot.setLabel("bottom", "step")
+        for plot in self.plots:
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.acc.setYRange(0, 1, padding=0.02)
         self.acc.getAxis("left").setTickSpacing(0.2, 0.1)
-        self._legends = [self.loss.addLegend(offset=(-8, 8)), self.acc.addLegend(offset=(-8, 8))]
         self._aux_names: tuple[str, ...] = ()
         self._series: dict[str, _Series] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
@@ -92,8 +121,6 @@ class TrainingPlots(QWidget):
         self._aux_names = tuple(aux_names)
         for plot in self.plots:
             plot.clear()
-        for legend in self._legends:
-            legend.clear()
         self._series.clear()
         self._curves.clear()
         keys = [
@@ -108,9 +135,13 @@ class TrainingPlots(QWidget):
             (self.speed, "ips", "", 6, ""),
         ]
         self._styles = {key: (colour, style) for _, key, _, colour, style in keys}
-        for plot, key, label, _, _ in keys:
-            self._curves[key] = plot.plot([], [], name=label or None)
+        #: Per plot, the curves its title names: (label, colour index, style).
+        self._legend: list[list[tuple[str, int, str]]] = [[] for _ in self.plots]
+        for plot, key, label, colour, style in keys:
+            self._curves[key] = plot.plot([], [])
             self._series[key] = _Series()
+            if label:
+                self._legend[self.plots.index(plot)].append((label, colour, style))
         self.reset_colours()
         self._dirty = False
 
@@ -182,16 +213,30 @@ class TrainingPlots(QWidget):
         text = pal.color(QPalette.ColorRole.Text)
         muted = QColor(text)
         muted.setAlpha(170)
-        self.view.setBackground(base)
-        for plot in self.plots:
-            plot.setTitle(plot.titleLabel.text, color=text.name(), size="9pt")
+        for widget, plot in zip(self.widgets, self.plots, strict=True):
+            widget.setBackground(base)
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(muted))
                 axis.setTextPen(pg.mkPen(text))
-        for legend in self._legends:
-            legend.setLabelTextColor(text)
-            fill = QColor(base)
-            fill.setAlpha(150)
-            legend.setBrush(pg.mkBrush(fill))
-            legend.setPen(pg.mkPen(muted))
+        colours = series_colours(pal)
+        for i, label in enumerate(self.titles):
+            # On the plot's own background: the title line and the plot read as one panel.
+            label.setStyleSheet(f"QLabel {{ background: {base.name()}; font-size: 9pt; }}")
+            label.setText(self.title_html(i, colours, text))
+
+    def title_html(self, index: int, colours: list[QColor], text: QColor) -> str:
+        """Plot ``index``'s title line: its name in bold, then a coloured sample and the name of
+        each curve. Non-breaking spaces inside an entry, so a narrow plot wraps between entries."""
+        parts = [f'<b style="color:{text.name()}">{html.escape(self.TITLES[index])}</b>']
+        for name, colour, style in self._legend[index]:
+            c = QColor(colours[colour % len(colours)])
+            if style == "faint":  # as the faint curve looks: blended into the background
+                c = _blend(c, self.palette().color(QPalette.ColorRole.Base), 0.45)
+            sample = f'<span style="color:{c.name()}">{_SAMPLES[style]}</span>'
+            parts.append(f"{sample}&nbsp;{html.escape(name).replace(' ', '&nbsp;')}")
+        return f'<span style="color:{text.name()}">' + " &nbsp; ".join(parts) + "</span>"
+
+    def legend_text(self, index: int) -> list[str]:
+        """The names plot ``index``'s title gives its curves (tests)."""
+        return [name for name, _, _ in self._legend[index]]

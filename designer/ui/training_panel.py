@@ -1,21 +1,26 @@
 """The Training dock: settings, Start / Pause / Stop, progress, live curves and past runs.
 
-``TrainingDock(window)`` needs ``window.document`` (the design), ``window.save_for_run()``
-(saves it before a run; False when the user cancels) and ``window.statusBar()``. Start
-saves, takes a snapshot of the design and trains it in a worker thread
-(:mod:`.training_worker`); editing the design meanwhile does not touch the running
-model. Every record arrives in the GUI thread; faults are shown in the dock.
+``TrainingDock(parent)`` is told what to train with :meth:`TrainingDock.set_session` (the
+open design and its file: runs go to ``<file>.runs/``) and how to save it first with its
+``save_for_run`` attribute (a callable returning False when the user cancels; None: no
+saving). It says what the status bar should show through its ``message(text, timeout_ms)``
+signal. Start saves, takes a snapshot of the design and trains it in a worker thread
+(:mod:`.training_worker`); editing the design meanwhile does not touch the running model.
+Every record arrives in the GUI thread; faults and notes are shown in the dock, and so is
+the folder of the current (or selected) run.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,6 +34,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -51,20 +57,18 @@ from ..training.records import (
     StepRecord,
     TrainConfig,
 )  # fmt: skip
+from ..training.threads import default_cpu_threads
 from .training_worker import TrainingRunner
 
 if TYPE_CHECKING:
     from .plots import TrainingPlots
+    from .session import Session
 
-__all__ = ["TrainingDock", "default_threads"]
+__all__ = ["TrainingDock"]
 
 HISTORY_COLUMNS = ("Run", "Design", "Status", "Epochs", "Val acc", "Best", "Params", "MACs", "Time", "Device")
-
-
-def default_threads() -> int:
-    """torch threads for a run in the app: leave a core to the GUI on machines with four or more."""
-    n = os.cpu_count() or 1
-    return max(1, n - 1) if n >= 4 else n
+#: Notes (e.g. skipped images) shown in the dock at most; run.json keeps them all.
+SHOWN_NOTES = 4
 
 
 def _fmt_time(s: float) -> str:
@@ -83,10 +87,17 @@ def _spin(lo: float, hi: float, value: float, decimals: int = 0, step: float = 1
 
 
 class TrainingDock(QDockWidget):
-    def __init__(self, window: QMainWindow):
-        super().__init__("Training", window)
+    """Train the open design. ``set_session`` says which; ``save_for_run`` saves it first."""
+
+    #: Text for the window's status bar and how long to show it (ms).
+    message = Signal(str, int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Training", parent)
         self.setObjectName("TrainingDock")
-        self.window_ = window
+        self.session: Session | None = None
+        #: Saves the design before a run; returns False when the user cancelled (None: no saving).
+        self.save_for_run: Callable[[], bool] | None = None
         self.runner = TrainingRunner(self)
         self.runner.record.connect(self._on_runner_record)
         self.runner.finished.connect(self._on_runner_finished)
@@ -98,6 +109,7 @@ class TrainingDock(QDockWidget):
         self.started: RunStarted | None = None
         self.last_finished: RunFinished | None = None
         self.records: list[object] = []
+        self.notes: list[str] = []
         self._build()
         self._set_running(False)
         self.refresh_history()
@@ -132,14 +144,37 @@ class TrainingDock(QDockWidget):
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.status_label, 2)
         outer.addLayout(bar)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.hide()
-        outer.addWidget(self.message)
+        #: Errors and notes of the run (a skipped image, why a run did not start).
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.hide()
+        outer.addWidget(self.notice)
+        # The run's folder sits in the tab bar's free corner (no height taken from the curves).
+        folder = QWidget()
+        folder_row = QHBoxLayout(folder)
+        folder_row.setContentsMargins(8, 0, 2, 0)
+        self.folder_caption = QLabel("Run folder:")
+        #: The current run's folder, or the one selected under Runs (selectable, to copy).
+        # A read-only line: selectable and copyable whole, and scrolled to its end (the run's
+        # name) when the corner is narrower than the path.
+        self.folder_label = QLineEdit()
+        self.folder_label.setReadOnly(True)
+        self.folder_label.setFrame(False)
+        self.folder_label.setStyleSheet("QLineEdit { background: transparent; border: none; }")
+        self.folder_label.setMinimumWidth(120)
+        self.open_folder_button = QToolButton()
+        self.open_folder_button.setText("Open folder")
+        self.open_folder_button.setToolTip("Show the run's folder (checkpoints, run.json, metrics.csv)")
+        folder_row.addWidget(self.folder_caption)
+        folder_row.addWidget(self.folder_label, 1)
+        folder_row.addWidget(self.open_folder_button)
+        self.run_folder: Path | None = None
+        self._show_run_folder(None)
         row = QHBoxLayout()
         row.addWidget(self._build_settings())
         self.tabs = QTabWidget()
+        self.tabs.setCornerWidget(folder, Qt.Corner.TopRightCorner)
         # The plots (pyqtgraph, numpy: about half a second to import) are made when the dock is
         # first shown or a run starts, not while the app opens.
         self._plots: TrainingPlots | None = None
@@ -161,7 +196,8 @@ class TrainingDock(QDockWidget):
         self.pause_button.toggled.connect(self._on_pause_button_toggled)
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
         self.continue_button.clicked.connect(self._on_continue_button_clicked)
-        self.history.itemSelectionChanged.connect(self._update_continue_button)
+        self.history.itemSelectionChanged.connect(self._on_history_item_selection_changed)
+        self.open_folder_button.clicked.connect(self._on_open_folder_button_clicked)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.tabs.currentChanged.connect(lambda _i: self.refresh_history())
         self.visibilityChanged.connect(self._on_self_visibility_changed)
@@ -219,8 +255,10 @@ class TrainingDock(QDockWidget):
         self.warmup = _spin(0.0, 100.0, d.warmup_epochs, 1, 0.5)
         self.smoothing = _spin(0.0, 0.5, d.label_smoothing, 2, 0.05)
         self.seed = _spin(0, 2**31 - 1, d.seed)
-        self.threads = _spin(1, 256, default_threads())
-        self.threads.setToolTip("torch CPU threads for the run (one core is left to the app on larger machines)")
+        self.threads = _spin(1, 256, default_cpu_threads())
+        self.threads.setToolTip(
+            "torch CPU threads for the run (by default one core is left to the app and to other programs)"
+        )
         self.amp = QComboBox()
         self.amp.addItems(["auto", "on", "off"])
         self.amp.setToolTip("Mixed precision: auto means on with CUDA (bf16, or fp16 with a grad scaler)")
@@ -261,23 +299,31 @@ class TrainingDock(QDockWidget):
         """``<project>.runs/`` beside a saved project, else ``runs/`` in the app's data folder."""
         if self.runs_dir_override is not None:
             return Path(self.runs_dir_override)
-        session = getattr(self.window_, "session", None)
-        path = getattr(session, "path", None)
+        path = self.session.path if self.session is not None else None
         if path:
             return Path(path).with_suffix(".runs")
         from ..io.autosave import data_dir
 
         return data_dir() / "runs"
 
+    # ---------------------------------------------------------------- session
+    def set_session(self, session: Session | None) -> None:
+        """Train ``session``'s design from now on (a running run keeps its own snapshot)."""
+        self.session = session
+        self.refresh_history()
+
     # ---------------------------------------------------------------- actions
     def start(self) -> bool:
         """Save the design, then train a snapshot of it. False when nothing started."""
         if self.runner.running:
             return False
-        if not self.window_.save_for_run():
+        if self.session is None:
+            self._show_message("No design is open.", error=True)
+            return False
+        if self.save_for_run is not None and not self.save_for_run():
             self._show_message("The design was not saved, so the run did not start.", error=False)
             return False
-        doc = self.window_.document
+        doc = self.session.doc  # after saving: Save As may have given it a file (and a runs folder)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = self.runs_dir() / stamp
         n = 1
@@ -314,8 +360,10 @@ class TrainingDock(QDockWidget):
 
     def _launch(self, doc, cfg) -> None:
         self.records.clear()
+        self.notes.clear()
         self.started = self.last_finished = None
-        self.message.hide()
+        self.notice.hide()
+        self._show_run_folder(Path(cfg.out_dir) if cfg.out_dir else None)
         self.plots.reset(())
         self.progress.setValue(0)
         self.progress.setFormat("")
@@ -329,8 +377,9 @@ class TrainingDock(QDockWidget):
         self.show()
         self.raise_()
         want = self.minimumSizeHint().height() + 40
-        if self.height() < want and isinstance(self.window_, QMainWindow) and not self.isFloating():
-            self.window_.resizeDocks([self], [want], Qt.Orientation.Vertical)
+        window = self.parentWidget()
+        if self.height() < want and isinstance(window, QMainWindow) and not self.isFloating():
+            window.resizeDocks([self], [want], Qt.Orientation.Vertical)
 
     def export_weights(self, dest: str | os.PathLike[str]) -> Path:
         """Write the last run's best (else last) weights as a plain ``state_dict``."""
@@ -358,8 +407,14 @@ class TrainingDock(QDockWidget):
                 pct(run.get("final_val_accuracy")), pct(run.get("best_val_accuracy")), f"{run.get('params', 0):,}",
                 f"{run.get('macs', 0):,}", _fmt_time(float(run.get("elapsed_s") or 0)), run.get("device", ""),
             ]  # fmt: skip
+            tip = f"Folder: {run.get('dir', '')}"
+            notes = [str(n) for n in run.get("notes") or []]
+            tip += "".join(f"\n{n}" for n in notes[:SHOWN_NOTES])
+            if len(notes) > SHOWN_NOTES:
+                tip += f"\n… and {len(notes) - SHOWN_NOTES} more notes"
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
+                item.setToolTip(tip)
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, str(run.get("dir", "")))
                 if c >= 3:
@@ -377,6 +432,30 @@ class TrainingDock(QDockWidget):
 
     def _update_continue_button(self) -> None:
         self.continue_button.setEnabled(not self.runner.running and self.selected_run() is not None)
+
+    @Slot()
+    def _on_history_item_selection_changed(self) -> None:
+        self._update_continue_button()
+        run_dir = self.selected_run()
+        if run_dir is not None:
+            self._show_run_folder(run_dir)
+
+    @Slot()
+    def _on_open_folder_button_clicked(self) -> None:
+        self.open_run_folder()
+
+    def open_run_folder(self) -> bool:
+        """Show the run's folder in the system's file manager. False when there is none."""
+        folder = self.run_folder
+        if folder is None:
+            return False
+        if not folder.is_dir():
+            self._show_message(f"The run folder {folder} does not exist (yet).", error=True)
+            return False
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            QMessageBox.information(self, "Open folder", f"No file manager could open\n{folder}")
+            return False
+        return True
 
     @Slot(bool)
     def _on_pause_button_toggled(self, checked: bool) -> None:
@@ -399,7 +478,7 @@ class TrainingDock(QDockWidget):
         if path:
             try:
                 self.export_weights(path)
-                self.window_.statusBar().showMessage(f"Weights written to {path}", 5000)
+                self.message.emit(f"Weights written to {path}", 5000)
             except (OSError, ValueError) as exc:
                 self._show_message(f"Could not export the weights: {exc}", error=True)
 
@@ -426,23 +505,24 @@ class TrainingDock(QDockWidget):
             self.plots.add_epoch(rec)
         elif isinstance(rec, RunStarted):
             self.started = rec
+            self._show_run_folder(Path(rec.out_dir) if rec.out_dir else None)
             self.plots.reset(rec.aux_names)
             self.status_label.setText(f"{rec.device}, {rec.precision}: {rec.train_size} training images")
         elif isinstance(rec, StatusRecord):
             if rec.state == "paused":
                 self.status_label.setText("Paused")
             elif rec.message:
-                self._show_message(rec.message, error=False)
+                self._add_note(rec.message)
         elif isinstance(rec, ErrorRecord):
             self._show_message(rec.message, error=True)
-            self.window_.statusBar().showMessage(f"Training failed: {rec.message}", 10_000)
+            self.message.emit(f"Training failed: {rec.message}", 10_000)
         elif isinstance(rec, RunFinished):
             self.last_finished = rec
             self.plots.flush()
             acc = f", validation accuracy {rec.final_val_accuracy:.1%}" if rec.final_val_accuracy is not None else ""
             self.status_label.setText(f"{rec.status.capitalize()} after {_fmt_time(rec.elapsed_s)}{acc}")
             if rec.status == "completed":
-                self.window_.statusBar().showMessage(f"Training completed{acc}", 10_000)
+                self.message.emit(f"Training completed{acc}", 10_000)
 
     @Slot()
     def _on_runner_finished(self) -> None:
@@ -467,6 +547,31 @@ class TrainingDock(QDockWidget):
     def _show_message(self, text: str, error: bool) -> None:
         pal = self.palette()
         colour = "#d9534f" if error else pal.color(pal.ColorRole.Text).name()
-        self.message.setStyleSheet(f"color: {colour};")
-        self.message.setText(("⚠ " if error else "") + text)
-        self.message.show()
+        self.notice.setStyleSheet(f"color: {colour};")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setText(("⚠ " if error else "") + text)
+        self.notice.show()
+
+    def _add_note(self, note: str) -> None:
+        """A note of this run (e.g. a skipped image): the notes so far are listed, the latest last."""
+        self.notes.append(note)
+        n = len(self.notes)
+        if n == 1:
+            head = ""
+        elif n <= SHOWN_NOTES:
+            head = f"{n} notes:\n"
+        else:
+            head = f"{n} notes (all in the run's run.json), the latest {SHOWN_NOTES}:\n"
+        self._show_message(head + "\n".join(self.notes[-SHOWN_NOTES:]), error=False)
+
+    def _show_run_folder(self, folder: Path | None) -> None:
+        """Show ``folder`` as the run's folder (None: no run yet)."""
+        self.run_folder = folder
+        text = str(folder) if folder is not None else "– (no run yet)"
+        self.folder_label.setText(text)
+        # As wide as the path, up to a limit: beyond it the line shows the path's end (the run's name).
+        width = self.folder_label.fontMetrics().horizontalAdvance(text) + 24
+        self.folder_label.setMinimumWidth(max(120, min(width, 480)))
+        self.folder_label.end(False)
+        self.folder_label.setToolTip(str(folder) if folder is not None else "")
+        self.open_folder_button.setEnabled(folder is not None)

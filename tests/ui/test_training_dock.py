@@ -19,17 +19,29 @@ from designer.training.records import ErrorRecord, RunFinished, StatusRecord, St
 
 @pytest.fixture
 def host(qtbot):
-    from PySide6.QtWidgets import QMainWindow
-
+    """A Training dock on its own (no main window): a Session, a fake save, the status messages."""
+    from designer.ui.session import Session
     from designer.ui.training_panel import TrainingDock
 
-    class Host(QMainWindow):
+    class Host:
         def __init__(self, doc):
-            super().__init__()
-            self.document = doc
+            self.session = Session(doc)
             self.saves = 0
             self.allow_save = True
-            self.dock = TrainingDock(self)
+            self.status: list[tuple[str, int]] = []
+            self.dock = TrainingDock()
+            self.dock.set_session(self.session)
+            self.dock.save_for_run = self.save_for_run
+            self.dock.message.connect(lambda text, ms: self.status.append((text, ms)))
+
+        @property
+        def document(self):
+            return self.session.doc
+
+        def open(self, doc) -> None:
+            """Another design is opened in the window."""
+            self.session = Session(doc)
+            self.dock.set_session(self.session)
 
         def save_for_run(self) -> bool:
             self.saves += 1
@@ -37,7 +49,7 @@ def host(qtbot):
 
     def make(doc=None, source=None, tmp=None, **overrides):
         w = Host(doc or tiny_design())
-        qtbot.addWidget(w)
+        qtbot.addWidget(w.dock)
         w.dock.runs_dir_override = tmp
         w.dock.source_override = source
         w.dock.config_overrides = {"num_threads": 1, "device": "cpu", **overrides}
@@ -62,6 +74,7 @@ def test_a_two_batch_run_through_the_worker_thread(host, qtbot, tmp_path):
     assert isinstance(fin, RunFinished) and fin.status == "completed", fin
     assert in_gui_thread and all(in_gui_thread)
     assert w.saves == 1 and dock.start_button.isEnabled() and dock.export_button.isEnabled()
+    assert any(text.startswith("Training completed") for text, _ in w.status), w.status
     assert dock.plots.point_count("loss") == 2 and dock.plots.point_count("aux:aux1") == 2
     assert dock.plots.point_count("val_acc") == 1
     assert dock.history.rowCount() == 1 and dock.history.item(0, 2).text() == "completed"
@@ -123,8 +136,9 @@ def test_faults_are_shown_in_the_dock(host, qtbot, tmp_path):
     with qtbot.waitSignal(w.dock.runner.finished, timeout=60_000):
         w.dock.start()
     assert any(isinstance(r, ErrorRecord) and r.kind == "data" for r in w.dock.records)
-    assert not w.dock.message.isHidden()
-    assert "set the Input to 3 x 32 x 32" in w.dock.message.text()
+    assert not w.dock.notice.isHidden()
+    assert "set the Input to 3 x 32 x 32" in w.dock.notice.text()
+    assert any(text.startswith("Training failed") for text, _ in w.status)
     assert w.dock.start_button.isEnabled()
 
 
@@ -140,10 +154,11 @@ def test_no_run_when_the_design_is_not_saved(host, tmp_path):
     w = host(source=synthetic(train=64, val=32), tmp=tmp_path)
     w.allow_save = False
     assert not w.dock.start()
-    assert not w.dock.runner.running and not w.dock.message.isHidden()
+    assert not w.dock.runner.running and not w.dock.notice.isHidden()
 
 
 def test_the_main_window_hosts_the_dock_and_trains_its_design(make_window, qtbot, tmp_path):
+    from designer.ui.session import Session
     from designer.ui.training_panel import TrainingDock
 
     window = make_window(tiny_design())
@@ -158,6 +173,9 @@ def test_the_main_window_hosts_the_dock_and_trains_its_design(make_window, qtbot
         assert dock.start()
     assert dock.records[-1].status == "completed"
     assert dock.history.rowCount() == 1
+    assert window.statusBar().currentMessage().startswith("Training completed")
+    window.set_session(Session(tiny_design(size=40)))  # another design: the dock trains that one now
+    assert dock.session is window.session
 
 
 def test_a_run_from_the_runs_tab_is_continued_to_more_epochs(host, qtbot, tmp_path):
@@ -172,9 +190,10 @@ def test_a_run_from_the_runs_tab_is_continued_to_more_epochs(host, qtbot, tmp_pa
     assert dock.selected_run() == Path(first.out_dir) and dock.continue_button.isEnabled()
     # Epochs still says 1: the run has that many, so continuing says what to change.
     assert not dock.continue_selected()
-    assert "continue it to more than 1 in total" in dock.message.text()
+    assert "continue it to more than 1 in total" in dock.notice.text()
     dock.epochs.setValue(2)
-    w.document = tiny_design(size=40)  # the open design changed since; the run keeps its own
+    w.open(tiny_design(size=40))  # another design is open now; the run keeps its own
+    dock.history.selectRow(0)
     with qtbot.waitSignal(dock.runner.finished, timeout=60_000):
         assert dock.continue_selected()
         assert not dock.continue_button.isEnabled(), "one run at a time"
@@ -184,3 +203,123 @@ def test_a_run_from_the_runs_tab_is_continued_to_more_epochs(host, qtbot, tmp_pa
     assert isinstance(fin, RunFinished) and fin.status == "completed", fin
     assert [e["epoch"] for e in json.loads((Path(fin.out_dir) / "run.json").read_text())["epochs"]] == [1, 2]
     assert dock.history.rowCount() == 1, "the same run, now two epochs long"
+
+
+def _dock_height(dock) -> int:
+    """The height the dock gets in the window at first (the bottom area's 250 px, or its minimum)."""
+    return max(250, dock.minimumSizeHint().height())
+
+
+def _feed(dock, aux_names=("aux1",), epochs=3, steps_per_epoch=20) -> None:
+    """A short synthetic run's records, as the worker would deliver them."""
+    import math
+
+    from designer.training.records import EpochRecord, RunStarted
+
+    total = epochs * steps_per_epoch
+    started = RunStarted(
+        "r1", "tiny", "cpu (2 threads)", "fp32", 1000, 10_000, 640, 64, steps_per_epoch, total, 0,
+        tuple("abcdefghij"), tuple(aux_names), (0.3,) * len(aux_names), "/tmp/runs/r1",
+    )  # fmt: skip
+    dock._on_runner_record(started)
+    for step in range(1, total + 1):
+        t = step / total
+        loss = 2.3 * math.exp(-3 * t) + 0.1
+        acc = 1 - 0.9 * math.exp(-3 * t)
+        aux = {n: loss * (1.1 + 0.1 * i) for i, n in enumerate(aux_names)}
+        rec = StepRecord(
+            step, 1 + (step - 1) // steps_per_epoch, loss + 0.3 * sum(aux.values()), loss, aux, acc,
+            0.1 * math.sin(math.pi * t) + 1e-3, 900 + 50 * math.sin(step), None, t, step * 0.1, (total - step) * 0.1,
+        )  # fmt: skip
+        dock._on_runner_record(rec)
+        if step % steps_per_epoch == 0:
+            epoch = EpochRecord(
+                step // steps_per_epoch, step, loss, acc, loss * 1.1, 1 - math.exp(-3 * t), 0.05, 900.0, step * 0.1,
+                True,
+            )  # fmt: skip
+            dock._on_runner_record(epoch)
+    dock.plots.flush()
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_the_legends_are_titles_above_the_plots_never_on_the_curves(qtbot, qapp, tmp_path, theme):
+    import pyqtgraph as pg
+
+    from designer.ui import theme as themes
+    from designer.ui.training_panel import TrainingDock
+
+    before = qapp.palette()
+    qapp.setPalette(themes.palette(themes.resolve(theme)))
+    try:
+        dock = TrainingDock()
+        qtbot.addWidget(dock)
+        dock.show()
+        _feed(dock, aux_names=("aux1", "aux2"))
+        dock.resize(1280, _dock_height(dock))
+        qtbot.wait(50)
+        plots = dock.plots
+        for plot in plots.plots:
+            assert plot.legend is None, "no legend item inside a plot"
+            assert not [i for i in plot.scene().items() if isinstance(i, pg.LegendItem)]
+        assert plots.legend_text(0) == ["train (total)", "train (main head)", "validation", "aux1", "aux2"]
+        assert plots.legend_text(1) == ["train", "validation"]
+        for label, widget in zip(plots.titles, plots.widgets, strict=True):
+            assert label.isVisible() and widget.isVisible()
+            assert label.geometry().bottom() < widget.geometry().top(), "the title (legend) is above its plot"
+            assert label.heightForWidth(label.width()) <= label.height(), "the whole legend is shown"
+            assert widget.height() >= 90
+        assert "aux2" in plots.titles[0].text() and "validation" in plots.titles[1].text()
+        image = dock.grab()
+        assert image.save(str(tmp_path / f"training_dock_{theme}.png"))
+        assert image.height() == dock.height()
+    finally:
+        qapp.setPalette(before)
+
+
+def test_the_run_folder_is_shown_and_opens(host, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    w = host(source=synthetic(train=64, val=32), tmp=tmp_path / "runs")
+    dock = w.dock
+    dock.show()
+    assert not dock.open_folder_button.isEnabled() and not dock.open_run_folder()
+    with qtbot.waitSignal(dock.runner.finished, timeout=60_000):
+        assert dock.start()
+        out = dock.run_folder
+        assert out is not None and out.parent == tmp_path / "runs"
+        assert dock.folder_label.text() == str(out), "shown as the run starts"
+    fin = dock.records[-1]
+    assert Path(fin.out_dir) == out and dock.folder_label.text() == str(out)
+    assert dock.folder_label.isReadOnly() and dock.folder_label.isVisible(), "shown, selectable, not editable"
+    dock.open_folder_button.click()
+    assert [u.toLocalFile() for u in opened] == [str(out)]
+    # The run id is the folder's name, and the Runs list says where each run is.
+    assert json.loads((out / "run.json").read_text())["run_id"] == out.name
+    assert dock.history.item(0, 0).text() == out.name
+    assert str(out) in dock.history.item(0, 3).toolTip()
+    dock._show_run_folder(None)
+    dock.history.selectRow(0)
+    assert dock.folder_label.text() == str(out), "the selected run's folder"
+
+
+def test_an_unreadable_validation_image_is_shown_in_a_one_epoch_run(host, qtbot, tmp_path):
+    from PIL import Image
+
+    from designer.training.data import open_dataset
+
+    for split, n in (("train", 4), ("val", 1)):
+        for k in range(10):
+            folder = tmp_path / "data" / split / f"c{k}"
+            folder.mkdir(parents=True)
+            for i in range(n):
+                Image.new("RGB", (32, 32), (20 * k, 40 * i, 90)).save(folder / f"{i}.png")
+    (tmp_path / "data" / "val" / "c4" / "broken.png").write_bytes(b"not an image")
+    source = open_dataset(str(tmp_path / "data"), input_shape=(3, 32, 32))
+    w = host(source=source, tmp=tmp_path / "runs")
+    with qtbot.waitSignal(w.dock.runner.finished, timeout=60_000):
+        assert w.dock.start()
+    assert w.dock.records[-1].status == "completed"
+    assert not w.dock.notice.isHidden() and "broken.png" in w.dock.notice.text()
+    assert "broken.png" in w.dock.history.item(0, 0).toolTip()
