@@ -13,7 +13,8 @@ order of ``model.aux_names`` (their loss weights are ``model.aux_weights``).
 
 Weight initialisation (deliberate, the same for every node type that contains the layer):
 conv weights Kaiming-normal (fan_out, ReLU gain) as torchvision's ResNet does, conv and
-linear biases zero, BatchNorm weight 1 and bias 0, linear weights normal(0, 0.01).
+linear biases zero, BatchNorm weight 1 and bias 0, linear weights normal(0, 0.01); the
+function is :data:`.helpers.INIT_WEIGHTS`, which the exported code carries verbatim.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from torch import Tensor, nn
 
 from ..graph import registry
 from ..graph.document import GraphDocument
+from .helpers import INIT_WEIGHTS
 from .modules import build_units
 from .plan import Plan, PlanNode, make_plan
 
@@ -41,26 +43,15 @@ class DesignOutputs(NamedTuple):
     aux_logits: tuple[Tensor, ...]
 
 
-def init_weights(module: nn.Module) -> None:
-    """Kaiming-normal convs (fan_out), zero biases, BatchNorm 1/0, linear weights normal(0, 0.01)."""
-    for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0.0, 0.01)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
+#: Kaiming-normal convs (fan_out), zero biases, BatchNorm 1/0, linear weights normal(0, 0.01):
+#: the function generated code emits, made from the same source (:data:`.helpers.INIT_WEIGHTS`).
+init_weights = INIT_WEIGHTS.runtime()
 
 
 def node_module(pn: PlanNode) -> nn.Module:
     """The module computing one plan node (merges: the node type's parameter-free module)."""
     if pn.units:
-        return build_units(pn.units)
+        return build_units(pn.units, named=bool(pn.module_class))
     return registry.get(pn.type_id).build(pn.params, list(pn.steps))
 
 

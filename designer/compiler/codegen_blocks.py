@@ -1,144 +1,156 @@
-"""Block classes that take their channel counts as arguments, as torchvision's ``Inception`` does.
+"""Classes shared by modules built alike, whose constructor takes the channel counts that differ.
 
-Blocks built alike (the same members, layers, kernel sizes, strides and wiring) that
-differ only in channel counts share one class. Two blocks are "built alike" when their
-*skeletons* agree: the constructor expressions of their members with every positional
-integer argument (and ``groups=``) abstracted, plus their ``forward`` code without shape
-comments. Within such a family, an integer that is the same in every block stays a
-literal; one that varies becomes a constructor argument, named ``in_channels`` when it is
-the block's input width in every block, reusing an earlier argument when their values
-agree in every block, and otherwise after the member that owns it (``b1_1x1``, like
-torchvision's ``ch1x1``). The module tree, and so the ``state_dict``, is unchanged.
+Used for blocks (torchvision's ``Inception(in_channels, ch1x1, ...)``) and for composite
+nodes (``InceptionAux(in_channels, num_classes)``). Two modules are "built alike" when their
+*skeletons* agree: their children's :class:`~designer.graph.layers.Call` records with the
+values of the channel-count arguments (``Arg.channels``: in/out channels, features,
+``num_features``, ``groups``) taken out, plus their ``forward`` code without shape comments.
+A kernel size, a stride, a window size (``LocalResponseNorm(5)``) or a dropout rate is
+structure: modules that differ in one get classes of their own.
 
-Pure Python: no torch import.
+Within such a family, a channel count that is the same in every module stays a literal; one
+that varies becomes a constructor argument: named ``in_channels`` when it is the module's
+input width in every module, reusing an earlier argument when their values agree in every
+module, and otherwise after the child that owns it (``b1_1x1``, like torchvision's
+``ch1x1``). A caller may fix the argument of a slot (a composite's input and output widths
+are always arguments). The module tree, and so the ``state_dict``, is unchanged.
+
+Pure Python: no torch import, no parsing: everything here is data.
 """
 
 from __future__ import annotations
 
-import ast
-import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["Skeleton", "skeleton", "Family", "plan_family", "strip_shape_comments"]
+from ..graph.layers import Call, Sym
 
-_COMMENT = re.compile(r"\s+# N x [^\n]*$")
-_COMMENT_LINE = re.compile(r"^\s*# N x .*$")
+__all__ = ["Family", "Skeleton", "plan_family", "skeleton"]
 
-
-def strip_shape_comments(lines: list[str]) -> list[str]:
-    """``forward`` lines without the ``# N x C x H x W`` comments (they differ between blocks)."""
-    return [_COMMENT.sub("", line) for line in lines if not _COMMENT_LINE.match(line)]
-
-
-def _int_spans(expr: str) -> list[tuple[int, int, int]]:
-    """``(start, end, value)`` of the channel-like integers in a constructor expression.
-
-    Those are positional integer arguments of any call (``nn.Conv2d(192, 64, ...)``,
-    ``nn.BatchNorm2d(64)``, ``nn.Linear(2048, 1024)``) and ``groups=``; keyword sizes such
-    as ``kernel_size=3`` are structure and are compared as text.
-    """
-    tree = ast.parse(expr, mode="eval")
-    spans: list[tuple[int, int, int]] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        values = list(node.args) + [k.value for k in node.keywords if k.arg == "groups"]
-        for arg in values:
-            if isinstance(arg, ast.Constant) and type(arg.value) is int:
-                spans.append((arg.col_offset, arg.end_col_offset, arg.value))  # type: ignore[arg-type]
-    return sorted(spans)
+_CHANNEL = object()  # where a channel count was taken out of a skeleton's key
 
 
 @dataclass(frozen=True)
 class Skeleton:
-    """A block with its channel integers taken out: ``key`` compares blocks, ``values`` holds them."""
+    """A module with its channel counts taken out: ``key`` compares modules, ``values`` holds them."""
 
     key: tuple
-    #: Per member: its ident and its unit expressions.
-    members: tuple[tuple[str, tuple[str, ...]], ...]
-    #: The channel integers in the order they occur in ``members``.
+    #: Per child: its name and its call.
+    members: tuple[tuple[str, Call], ...]
+    #: The channel counts in the order they occur in ``members``.
     values: tuple[int, ...]
+    #: For each value: (index into ``members``, index into that call's ``args``).
+    slots: tuple[tuple[int, int], ...]
+
+    def arg_name(self, slot: int) -> str:
+        m, i = self.slots[slot]
+        return self.members[m][1].args[i].name
+
+    def owner(self, slot: int) -> str:
+        return self.members[self.slots[slot][0]][0]
 
 
-def skeleton(members: list[tuple[str, list[str]]], forward: list[str]) -> Skeleton:
-    """The skeleton of a block from its members' unit expressions and its ``forward`` lines."""
-    shapes, values = [], []
-    for ident, exprs in members:
+def skeleton(members: Iterable[tuple[str, Call]], forward: Iterable[str] = ()) -> Skeleton:
+    """The skeleton of a module from its children's calls and its ``forward`` lines (no shape comments)."""
+    members = tuple(members)
+    shapes, values, slots = [], [], []
+    for m, (ident, call) in enumerate(members):
         abstract = []
-        for expr in exprs:
-            spans = _int_spans(expr)
-            text, last = [], 0
-            for start, end, value in spans:
-                text.append(expr[last:start] + "#")
-                values.append(value)
-                last = end
-            abstract.append("".join(text) + expr[last:])
-        shapes.append((ident, tuple(abstract)))
-    key = (tuple(shapes), tuple(strip_shape_comments(forward)))
-    return Skeleton(key, tuple((i, tuple(e)) for i, e in members), tuple(values))
+        for i, a in enumerate(call.args):
+            if a.channels and type(a.value) is int:
+                values.append(a.value)
+                slots.append((m, i))
+                abstract.append((a.name, a.positional, _CHANNEL, a.default))
+            else:
+                abstract.append((a.name, a.positional, a.value, a.default))
+        shapes.append((ident, call.cls, call.helper.name if call.helper is not None else "", tuple(abstract)))
+    key = (tuple(shapes), tuple(forward))
+    return Skeleton(key, members, tuple(values), tuple(slots))
 
 
 @dataclass
 class Family:
-    """How one shared class names its varying integers."""
+    """How one shared class names its varying channel counts."""
 
     #: Constructor arguments in order, e.g. ``["in_channels", "b1_1x1", ...]``.
     args: list[str] = field(default_factory=list)
-    #: For each integer slot: the argument that supplies it, or None for a literal.
+    #: For each channel slot: the argument that supplies it, or None for a literal.
     slot_args: list[str | None] = field(default_factory=list)
-    #: For each block of the family: the argument values, in ``args`` order.
+    #: For each module of the family: the argument values, in ``args`` order.
     calls: list[list[int]] = field(default_factory=list)
 
     @property
     def parameterised(self) -> bool:
         return bool(self.args)
 
-    def member_exprs(self, sk: Skeleton) -> list[tuple[str, list[str]]]:
-        """The members' unit expressions with varying integers replaced by argument names."""
-        out, slot = [], 0
-        for ident, exprs in sk.members:
-            written = []
-            for expr in exprs:
-                pieces, last = [], 0
-                for start, end, _value in _int_spans(expr):
-                    name = self.slot_args[slot]
-                    pieces.append(expr[last:start] + (name if name is not None else expr[start:end]))
-                    last = end
-                    slot += 1
-                written.append("".join(pieces) + expr[last:])
-            out.append((ident, written))
-        return out
+    def member_calls(self, sk: Skeleton) -> list[tuple[str, Call]]:
+        """The children's calls with each varying channel count replaced by its argument's name."""
+        subs: dict[int, dict[int, Sym]] = {}
+        for (m, i), name in zip(sk.slots, self.slot_args, strict=True):
+            if name is not None:
+                subs.setdefault(m, {})[i] = Sym(name)
+        return [(ident, call.with_values(subs.get(m, {}))) for m, (ident, call) in enumerate(sk.members)]
 
 
-def plan_family(skeletons: list[Skeleton], in_channels: list[int] | None) -> Family:
-    """Decide the constructor arguments of a family of blocks with equal skeleton keys.
+def plan_family(
+    skeletons: list[Skeleton],
+    in_channels: list[int] | None = None,
+    *,
+    fixed: dict[int, str] | None = None,
+    name: Callable[[Skeleton, int], str] | None = None,
+    avoid: Iterable[str] = (),
+) -> Family:
+    """Decide the constructor arguments of a family of modules with equal skeleton keys.
 
-    ``in_channels`` are the blocks' input widths (None when a block has several inputs).
+    Parameters
+    ----------
+    skeletons
+        The modules' skeletons, one per module.
+    in_channels
+        The modules' input widths (None when a module has several inputs): a varying slot
+        with these values is called ``in_channels``.
+    fixed
+        Slot -> argument name: slots that are arguments even when the same in every module.
+    name
+        The name of a new argument for a slot (default: the child that owns it).
+    avoid
+        Names an argument must not take (module-level names the constructor uses).
     """
+    fixed = dict(fixed or {})
+    namer = name or Skeleton.owner
     fam = Family()
-    columns = list(zip(*(sk.values for sk in skeletons), strict=True)) if skeletons[0].values else []
+    first = skeletons[0]
+    columns = [tuple(sk.values[s] for sk in skeletons) for s in range(len(first.values))]
     known: dict[tuple[int, ...], str] = {}
+    for s, arg in fixed.items():
+        if len(set(columns[s])) > 1:
+            known.setdefault(columns[s], arg)
     if in_channels is not None and len(set(in_channels)) > 1:
-        known[tuple(in_channels)] = "in_channels"
-    used_names: set[str] = set()
-    slot_owner = [ident for ident, exprs in skeletons[0].members for e in exprs for _ in _int_spans(e)]
-    for column, owner in zip(columns, slot_owner, strict=True):
-        if len(set(column)) == 1:
-            fam.slot_args.append(None)  # the same in every block: a literal
+        known.setdefault(tuple(in_channels), "in_channels")
+    taken = {"in_channels", *fixed.values(), *avoid}
+    column_of: dict[str, tuple[int, ...]] = {}
+    for s, column in enumerate(columns):
+        if s in fixed:
+            arg = fixed[s]
+        elif len(set(column)) == 1:
+            fam.slot_args.append(None)  # the same in every module: a literal
             continue
-        name = known.get(column)
-        if name is None:
-            name, i = owner, 1
-            while name in used_names or name == "in_channels":
-                name, i = f"{owner}_{i}", i + 1
-            known[column] = name
-        if name not in used_names:
-            used_names.add(name)
-            fam.args.append(name)
-        fam.slot_args.append(name)
-    if "in_channels" in fam.args:  # first, as torchvision's signatures have it
-        fam.args.remove("in_channels")
-        fam.args.insert(0, "in_channels")
-    by_name = {name: column for column, name in known.items()}
-    fam.calls = [[by_name[a][b] for a in fam.args] for b in range(len(skeletons))]
+        else:
+            arg = known.get(column)  # type: ignore[assignment]
+            if arg is None:
+                base = namer(first, s)
+                arg, i = base, 1
+                while arg in taken:
+                    arg, i = f"{base}_{i}", i + 1
+                known[column] = arg
+                taken.add(arg)
+        if arg not in column_of:
+            column_of[arg] = column
+            fam.args.append(arg)
+        fam.slot_args.append(arg)
+    for lead in ("in_features", "in_channels"):  # first, as torchvision's signatures have it
+        if lead in fam.args:
+            fam.args.remove(lead)
+            fam.args.insert(0, lead)
+    fam.calls = [[column_of[a][b] for a in fam.args] for b in range(len(skeletons))]
     return fam

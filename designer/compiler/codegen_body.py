@@ -56,8 +56,12 @@ class Scope:
     outputs_cls: str = ""
 
 
-def forward_lines(stmts: list[Stmt], scope: Scope, indent: str) -> tuple[list[str], str]:
-    """The body of ``forward`` (indented by ``indent``) and its return annotation."""
+def forward_lines(stmts: list[Stmt], scope: Scope, indent: str, comments: bool = True) -> tuple[list[str], str]:
+    """The body of ``forward`` (indented by ``indent``) and its return annotation.
+
+    ``comments=False`` leaves out the shape comments (a class shared by several modules,
+    whose shapes differ).
+    """
     end = len(stmts)
     readers: dict[int, list[int]] = {}
     for k, st in enumerate(stmts):
@@ -70,7 +74,7 @@ def forward_lines(stmts: list[Stmt], scope: Scope, indent: str) -> tuple[list[st
 
     names = dict(scope.args)
     holder = next((s for s, n in names.items() if n == "x"), None)
-    lines = [f"{indent}# {', '.join(_shape(s) for s in scope.arg_shapes)}"]
+    lines = [f"{indent}# {', '.join(_shape(s) for s in scope.arg_shapes)}"] if comments else []
     in_aux = False
     direct_return = (
         not scope.aux_returns
@@ -89,7 +93,7 @@ def forward_lines(stmts: list[Stmt], scope: Scope, indent: str) -> tuple[list[st
             in_aux = False
         if in_aux:
             pad = indent + "    "
-        comment = "  # " + ", ".join(_shape(s) for s in st.shapes)
+        comment = "  # " + ", ".join(_shape(s) for s in st.shapes) if comments else ""
         if k == end - 1 and direct_return:
             lines += fit(pad, "return ", st.expr(args), comment)
             return lines, "Tensor"

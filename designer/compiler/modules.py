@@ -1,49 +1,42 @@
-"""The torch modules the compiled model is made of, beyond ``torch.nn`` (see :mod:`.units`).
+"""The torch modules of the compiled model, built from the units' :class:`~designer.graph.layers.Call` records.
 
-:mod:`.codegen` writes classes with the same children (``conv``, ``bn``), so a state_dict
-moves between the compiled model and the exported code unchanged.
+A unit is instantiated from its call (``nn.*`` or a helper's runtime class, see
+:mod:`.helpers`); a node with a class of named children (:func:`.units.module_class`) is an
+``nn.Sequential`` keyed by the units' names, which has the same ``state_dict`` keys as the
+class :mod:`.codegen` writes for it (``aux1.fc2.weight``).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
-from torch import Tensor, nn
+from torch import nn
 
-from ..graph.layers import Act
-from .units import ConvUnit, LayerUnit, Unit
+from ..graph.layers import helper_named, instantiate
+from .helpers import BASIC_CONV2D
+from .units import Unit
 
 __all__ = ["BasicConv2d", "build_unit", "build_units"]
 
+#: The runtime ``BasicConv2d``: made from the same source text generated code emits.
+BasicConv2d = BASIC_CONV2D.runtime()
 
-class BasicConv2d(nn.Module):
-    """``Conv2d``, then ``BatchNorm2d`` when there is one, then the activation (torchvision's name)."""
 
-    def __init__(self, conv: nn.Conv2d, bn: nn.BatchNorm2d | None, act: nn.Module | None) -> None:
-        super().__init__()
-        self.conv = conv
-        self.bn = bn
-        self.act = act
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = self.conv(x)
-        if self.bn is not None:
-            x = self.bn(x)
-        if self.act is not None:
-            x = self.act(x)
-        return x
+def __getattr__(name: str) -> Any:
+    """Helpers' runtime classes say they are from this module; resolve them here (for pickle)."""
+    helper = helper_named(name)
+    if helper is None:
+        raise AttributeError(name)
+    return helper.runtime()
 
 
 def build_unit(unit: Unit) -> nn.Module:
-    if isinstance(unit, LayerUnit):
-        return unit.layer.build()
-    assert isinstance(unit, ConvUnit)
-    act = Act(unit.act).build() if unit.act != "none" else None
-    return BasicConv2d(unit.conv.build(), unit.bn.build() if unit.bn is not None else None, act)
+    return instantiate(unit.call)
 
 
-def build_units(units: tuple[Unit, ...]) -> Any:
-    """One module for a node: the unit itself, or an ``nn.Sequential`` of several."""
-    if len(units) == 1:
+def build_units(units: tuple[Unit, ...], named: bool = False) -> Any:
+    """One module for a node: its one unit, or (``named``, or several units) its units by name."""
+    if len(units) == 1 and not named:
         return build_unit(units[0])
-    return nn.Sequential(*(build_unit(u) for u in units))
+    return nn.Sequential(OrderedDict((u.name, build_unit(u)) for u in units))

@@ -28,7 +28,7 @@ from ..graph.registry import Step
 from ..graph.shapes import Shape
 from ..graph.validate import Report, validate
 from .names import Namespace
-from .units import Unit, make_units
+from .units import Unit, make_units, module_class
 
 __all__ = ["CompileError", "Plan", "PlanBlock", "PlanNode", "make_plan"]
 
@@ -60,6 +60,9 @@ class PlanNode:
     #: True when the node only feeds auxiliary heads (runs in training mode only).
     aux_only: bool = False
     units: tuple[Unit, ...] = ()
+    #: The stem of the class of named children the node's module is (``InceptionAux``), or ""
+    #: when the module is its one unit (see :func:`designer.compiler.units.module_class`).
+    module_class: str = ""
     #: Index into ``Plan.blocks``, or None for a top-level node.
     block: int | None = None
     #: Dotted module path in the compiled model (``inception_3a.b1``); "" for the input.
@@ -258,6 +261,7 @@ def _assemble(
         ident = space.add(name, node.type.name_stem or "node")
         steps = tuple(rep.steps.get(nid, ()))
         path = "" if nid == input_id else (f"{plan.blocks[b].ident}.{ident}" if b is not None else ident)
+        units = make_units(steps)
         plan.nodes.append(
             PlanNode(
                 index=slot[nid],
@@ -272,7 +276,8 @@ def _assemble(
                 out_shape=rep.shapes[nid],  # type: ignore[arg-type]
                 steps=steps,
                 aux_only=nid not in rep.main,
-                units=make_units(steps),
+                units=units,
+                module_class=module_class(node.type, units) if units else "",
                 block=b,
                 path=path,
             )

@@ -106,7 +106,9 @@ def test_identical_blocks_share_a_class():
     doc = b.done(layout=False)
     model, gen, x, src = _roundtrip(doc)
     _assert_same(model, gen, x)
-    assert src.count("(nn.Module):") == 3  # BasicConv2d, one block class, the model
+    # BasicConv2d, one block class, the classifier, the model
+    assert src.classes == ("BasicConv2d", "Classifier", "Block", "Twins")
+    assert src.count("(nn.Module):") == 4
     assert "block_a, block_b:" in src
 
 
@@ -149,3 +151,21 @@ def test_generate_speed_in_process():
     t = time.perf_counter()
     generate(doc)
     assert time.perf_counter() - t < 0.05
+
+
+def test_a_window_size_is_not_taken_for_a_channel_count():
+    """Blocks that differ in a LocalResponseNorm's size are built differently: two classes, each
+    with its literal size (the text-based planner took any positional integer for a channel count,
+    and wrote ``nn.LocalResponseNorm(lrn, ...)`` in one shared class)."""
+    b = Builder("windows")
+    x = b.input(channels=4, height=8, width=8)
+    for name, size in (("block_a", 5), ("block_b", 3)):
+        b.begin_group()
+        x = b.conv(x, "c", out_channels=4, kernel_size=1)
+        x = b.node("lrn", x, "lrn", size=size)
+        b.end_group(name)
+    b.output(x, num_classes=2)
+    model, gen, x, src = _roundtrip(b.done(layout=False))
+    _assert_same(model, gen, x)
+    assert "nn.LocalResponseNorm(5, " in src and "nn.LocalResponseNorm(3, " in src
+    assert "LocalResponseNorm(lrn" not in src

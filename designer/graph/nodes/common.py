@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ..layers import ACTIVATIONS
+from dataclasses import replace
+from typing import Any
+
+from .. import registry
+from ..layers import ACTIVATIONS, Layer
 from ..params import (
     MAX_CHANNELS,
     BoolParam,
@@ -13,6 +17,29 @@ from ..params import (
     PairParam,
     describe_pair,
 )
+
+
+class Stack(registry.Stack):
+    """:class:`registry.Stack` whose layers can be named: ``add(layer, name=...)``, ``conv(..., name=...)``.
+
+    Composite node types name their layers (``conv``, ``fc1``, ``dropout``): the names are
+    the submodules' names in the compiled model and the exported code, so the state_dict
+    keys do not move when a layer without weights comes or goes.
+    """
+
+    _name = ""
+
+    def add(self, layer: Layer, *, blame: str | None = None, name: str = "") -> None:
+        name = name or self._name
+        super().add(replace(layer, name=name) if name and not layer.name else layer, blame=blame)
+
+    def conv(self, out_channels: int, kernel: Any, *, name: str = "", **kwargs: Any) -> None:  # type: ignore[override]
+        """``[Pad2d] Conv2d [BatchNorm] [Act]``, all named ``name`` (one ``BasicConv2d`` when compiled)."""
+        before, self._name = self._name, name
+        try:
+            super().conv(out_channels, kernel, **kwargs)
+        finally:
+            self._name = before
 
 
 def channels(name: str = "out_channels", default: int = 64, label: str = "", minimum: int = 1) -> IntParam:

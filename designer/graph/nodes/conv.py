@@ -52,6 +52,8 @@ class SeparableConv(NodeType):
     display_name = "Separable conv"
     category = "Layers"
     name_stem = "sepconv"
+    #: A class of named children in generated code: depthwise, pointwise.
+    module_class = "SeparableConv2d"
     description = "Depthwise k x k conv then pointwise 1 x 1 conv (Xception)."
     params = (
         common.channels(),
@@ -66,7 +68,7 @@ class SeparableConv(NodeType):
     )
 
     def expand(self, p: dict[str, Any], shape: Shape) -> list[Step]:
-        s = Stack(shape)
+        s = common.Stack(shape)
         if len(shape) != 3:
             raise ShapeError(f"a separable conv needs a C x H x W feature map, got a flat vector of {shape[0]}")
         c = shape[0]
@@ -80,8 +82,9 @@ class SeparableConv(NodeType):
             groups=c,
             bias=False,
             activation="none",
+            name="depthwise",
         )
-        s.add(Conv2d(mid, p["out_channels"], (1, 1), bias=p["bias"]))
+        s.add(Conv2d(mid, p["out_channels"], (1, 1), bias=p["bias"]), name="pointwise")
         if p["batch_norm"]:
             s.add(BatchNorm(p["out_channels"], p["bn_eps"]))
         if p["activation"] != "none":
@@ -98,6 +101,8 @@ class Stem(NodeType):
     display_name = "Stem"
     category = "Stem"
     name_stem = "stem"
+    #: A class of named children in generated code: conv, pool.
+    module_class = "Stem"
     description = "Downsampling stack at the network's entry: a strided conv, then an optional pool (e.g. 7x7/2 conv + 3x3/2 max-pool)."
     params = (
         common.channels(default=64),
@@ -113,8 +118,15 @@ class Stem(NodeType):
     )
 
     def expand(self, p: dict[str, Any], shape: Shape) -> list[Step]:
-        s = Stack(shape)
-        s.conv(p["out_channels"], p["kernel_size"], stride=p["stride"], padding=p["padding"], **common.conv_kwargs(p))
+        s = common.Stack(shape)
+        s.conv(
+            p["out_channels"],
+            p["kernel_size"],
+            stride=p["stride"],
+            padding=p["padding"],
+            **common.conv_kwargs(p),
+            name="conv",
+        )
         if p["pool"] != "none":
             add_pool(
                 s,
@@ -126,6 +138,7 @@ class Stem(NodeType):
                 count_include_pad=True,
                 blame="pool_kernel",
                 pad_blame="pool_padding",
+                name="pool",
             )
         return s.steps
 
@@ -146,6 +159,8 @@ class Branch(NodeType):
     display_name = "Conv branch"
     category = "Branch"
     name_stem = "branch"
+    #: A class of named children in generated code: reduce, then conv (or conv1, conv2 ... when factorized).
+    module_class = "Branch"
     description = (
         "One Inception branch: an optional 1x1 bottleneck, then a k x k conv, optionally factorized "
         "into stacked 3x3 convs (a 5x5 becomes two 3x3) or into 1 x k then k x 1."
@@ -181,14 +196,14 @@ class Branch(NodeType):
     )
 
     def expand(self, p: dict[str, Any], shape: Shape) -> list[Step]:
-        s = Stack(shape)
+        s = common.Stack(shape)
         opts = common.conv_kwargs(p)
         if p["reduce_channels"]:
-            s.conv(p["reduce_channels"], 1, padding=0, **opts)
+            s.conv(p["reduce_channels"], 1, padding=0, **opts, name="reduce")
         k, out, factor = p["kernel_size"], p["out_channels"], p["factorize"]
         mid = p["mid_channels"] or out
         if factor == "none" or k == 1:
-            s.conv(out, k, stride=p["stride"], padding=p["padding"], **opts, blame="kernel_size")
+            s.conv(out, k, stride=p["stride"], padding=p["padding"], **opts, blame="kernel_size", name="conv")
         elif factor == "stacked 3x3":
             if k % 2 == 0:
                 raise ShapeError(
@@ -204,10 +219,11 @@ class Branch(NodeType):
                     padding=p["padding"],
                     **opts,
                     blame="kernel_size",
+                    name=f"conv{i + 1}" if n > 1 else "conv",
                 )
         else:
-            s.conv(mid, (1, k), padding=p["padding"], **opts, blame="kernel_size")
-            s.conv(out, (k, 1), stride=p["stride"], padding=p["padding"], **opts, blame="kernel_size")
+            s.conv(mid, (1, k), padding=p["padding"], **opts, blame="kernel_size", name="conv1")
+            s.conv(out, (k, 1), stride=p["stride"], padding=p["padding"], **opts, blame="kernel_size", name="conv2")
         return s.steps
 
     def summary(self, p: dict[str, Any]) -> str:

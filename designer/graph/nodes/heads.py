@@ -6,7 +6,7 @@ from typing import Any
 
 from ..layers import Act, AvgPool2d, Dropout, Flatten, GlobalAvgPool, Linear
 from ..params import BoolParam, ChoiceParam, FloatParam, IntParam
-from ..registry import NodeType, Stack, Step, register
+from ..registry import NodeType, Step, register
 from ..shapes import Shape
 from . import common
 
@@ -28,6 +28,8 @@ class Output(NodeType):
         "The main classifier: global average pool (or flatten), optional dropout, linear layer to the classes."
     )
     outputs = ()
+    #: A class of named children in generated code (avgpool/flatten, dropout, fc).
+    module_class = "Classifier"
     params = (
         IntParam("num_classes", 1000, minimum=1, maximum=1_000_000, label="Classes"),
         ChoiceParam("pool", "avg", choices=("avg", "flatten"), help="How a feature map becomes a vector"),
@@ -36,12 +38,12 @@ class Output(NodeType):
     )
 
     def expand(self, p: dict[str, Any], shape: Shape) -> list[Step]:
-        s = Stack(shape)
+        s = common.Stack(shape)
         if len(shape) == 3:
-            s.add(GlobalAvgPool(True) if p["pool"] == "avg" else Flatten())
+            s.add(GlobalAvgPool(True) if p["pool"] == "avg" else Flatten())  # avgpool, flatten
         if p["dropout"] > 0:
-            s.add(Dropout(p["dropout"]))
-        s.add(Linear(s.shape[0], p["num_classes"], p["bias"]))
+            s.add(Dropout(p["dropout"]), name="dropout")
+        s.add(Linear(s.shape[0], p["num_classes"], p["bias"]), name="fc")
         return s.steps
 
     def summary(self, p: dict[str, Any]) -> str:
@@ -61,6 +63,8 @@ class AuxHead(NodeType):
         "dropout 0.7, FC; its loss is added with weight 0.3). Dropped at inference and export for eval."
     )
     outputs = ()
+    #: A class of named children in generated code: pool, conv, [conv2, avgpool], flatten, fc1, act, dropout, fc2.
+    module_class = "InceptionAux"
     params = (
         IntParam("num_classes", 1000, minimum=1, maximum=1_000_000, label="Classes"),
         FloatParam("loss_weight", 0.3, minimum=0.0, maximum=10.0, help="Weight of this head's loss in the total"),
@@ -86,22 +90,23 @@ class AuxHead(NodeType):
     def expand(self, p: dict[str, Any], shape: Shape) -> list[Step]:
         from ..params import as_pair
 
-        s = Stack(shape)
-        s.add(AvgPool2d(as_pair(p["pool_kernel"]), as_pair(p["pool_stride"])), blame="pool_kernel")
+        s = common.Stack(shape)
+        s.add(AvgPool2d(as_pair(p["pool_kernel"]), as_pair(p["pool_stride"])), blame="pool_kernel", name="pool")
         opts = common.conv_kwargs(p)
-        s.conv(p["conv_channels"], 1, padding=0, **opts)
+        s.conv(p["conv_channels"], 1, padding=0, **opts, name="conv")
         if p["conv2_channels"]:
-            s.conv(p["conv2_channels"], p["conv2_kernel"], padding=0, **opts, blame="conv2_kernel")
-            s.add(GlobalAvgPool(True))
+            s.conv(p["conv2_channels"], p["conv2_kernel"], padding=0, **opts, blame="conv2_kernel", name="conv2")
+            s.add(GlobalAvgPool(True))  # avgpool, flatten
         else:
             s.add(Flatten())
         if p["hidden"]:
-            s.add(Linear(s.shape[0], p["hidden"]))  # the published heads use no BN on the FC layer
+            # the published heads use no BN on the FC layer
+            s.add(Linear(s.shape[0], p["hidden"]), name="fc1")
             if p["activation"] != "none":
                 s.add(Act(p["activation"]))
         if p["dropout"] > 0:
-            s.add(Dropout(p["dropout"]))
-        s.add(Linear(s.shape[0], p["num_classes"]))
+            s.add(Dropout(p["dropout"]), name="dropout")
+        s.add(Linear(s.shape[0], p["num_classes"]), name="fc2" if p["hidden"] else "fc")
         return s.steps
 
     def summary(self, p: dict[str, Any]) -> str:

@@ -24,8 +24,12 @@ def add_pool(
     count_include_pad: bool = True,
     blame: str = "kernel_size",
     pad_blame: str = "padding",
+    name: str = "",
 ) -> None:
-    """Add a max/avg pool, resolving 'same' padding (explicit -inf padding for uneven max-pools)."""
+    """Add a max/avg pool, resolving 'same' padding (explicit -inf padding for uneven max-pools).
+
+    ``name`` names the pool (and ``<name>_pad`` its padding) inside a composite node.
+    """
     if len(s.shape) != 3:
         raise ShapeError(f"pooling needs a C x H x W feature map, got a flat vector of {s.shape[0]}")
     k, st = as_pair(kernel), as_pair(stride)
@@ -37,11 +41,11 @@ def add_pool(
                 "use an explicit padding or a max-pool",
                 param=pad_blame,
             )
-        s.add(Pad2d(explicit, float("-inf")))
+        s.add(Pad2d(explicit, float("-inf"), name=f"{name}_pad" if name else ""))
     cls = MaxPool2d if mode == "max" else AvgPool2d
     extra = {} if mode == "max" else {"count_include_pad": count_include_pad}
     try:
-        s.add(cls(k, st, pad, ceil_mode, **extra), blame=blame)
+        s.add(cls(k, st, pad, ceil_mode, **extra, name=name), blame=blame)
     except ShapeError as exc:
         if exc.param == "padding":
             exc.param = pad_blame
