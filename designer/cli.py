@@ -178,9 +178,27 @@ def _print_compile_errors(doc: Any, exc: Any) -> None:
 
 def _default_output(file: str, suffix: str) -> Path:
     """Where ``export`` writes without ``-o``: the current directory, named after the design file
-    (never the design's own folder, which may be the shipped examples)."""
+    (never the design's own folder, which may be the shipped examples). Python code gets a name
+    its training script can import (``my-net.json -> my_net.py``)."""
+    if suffix == ".py":
+        from .training.script import safe_module_name
+
+        return Path.cwd() / f"{safe_module_name(Path(file).stem)}{suffix}"
     stem = re.sub(r"[^\w-]+", "_", Path(file).stem).strip("_") or "model"
     return Path.cwd() / f"{stem}{suffix}"
+
+
+def _code_name_problem(out: Path) -> str | None:
+    """Why ``out`` cannot name exported Python code (its training script imports it by name), or None."""
+    from .training.script import module_name_problem, safe_module_name, script_name
+
+    if out.suffix == ".pt":
+        return f"{out} is where the weights go; name the code file .py"
+    suggestion = out.with_name(f"{safe_module_name(out.stem if out.suffix == '.py' else out.name)}.py")
+    if out.suffix != ".py":
+        return f"{out}: name the code file NAME.py ({script_name(suggestion)} imports it); e.g. -o {suggestion}"
+    problem = module_name_problem(out.stem)
+    return f"{out.name}: {problem}; e.g. -o {suggestion}" if problem else None
 
 
 def _file_size(n: int) -> str:
@@ -200,26 +218,35 @@ def _wrote(path: Path) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write PyTorch code plus weights and train.py (``--format python``) or an ONNX file;
-    without ``-o``, into the current directory, named after the design file. Prints one line
-    per file written: its path and size."""
+    """Write PyTorch code plus weights and ``train_<name>.py`` (``--format python``) or an ONNX
+    file; without ``-o``, into the current directory, named after the design file. Prints one
+    line per file written: its path and size; and a note on stderr when the design's output is
+    not class scores (its training script then refuses to train it). Exit 2 for a code file
+    name the training script could not import."""
     from .compiler.plan import CompileError
 
     doc = _load(args.file)
     suffix = ".py" if args.format == "python" else ".onnx"
     out = Path(args.output) if args.output else _default_output(args.file, suffix)
-    if args.format == "python" and out.suffix == ".pt":
-        print(f"error: {out} is where the weights go; name the code file .py", file=sys.stderr)
-        return EXIT_UNREADABLE
+    if args.format == "python":
+        problem = _code_name_problem(out)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_UNREADABLE
     try:
         if args.format == "python":
             from .compiler.export import export_python
-            from .training.script import write_train_script
+            from .compiler.plan import make_plan
+            from .training.script import CLASSIFIER_FIX, not_class_scores, write_train_script
 
             code, weights = export_python(doc, out, seed=args.seed)
             _wrote(code)
             _wrote(weights)
-            _wrote(write_train_script(doc, code, weights))
+            script = write_train_script(doc, code, weights)
+            _wrote(script)
+            refusal = not_class_scores(make_plan(doc).output_shape, doc.name)
+            if refusal:
+                print(f"note: {refusal}, so {script.name} refuses to train it: {CLASSIFIER_FIX}", file=sys.stderr)
         else:
             from .compiler.onnx import export_onnx
 
@@ -318,8 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--output",
-        help="output path (python: NAME.py, its weights next to it as NAME.pt, and train.py); "
-        "default: the current directory, named after FILE",
+        help="output path (python: NAME.py, its weights next to it as NAME.pt, and train_NAME.py, which "
+        "imports NAME: a Python identifier); default: the current directory, named after FILE",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     p = sub.add_parser("screenshot", help=COMMANDS["screenshot"][1])

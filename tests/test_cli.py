@@ -308,15 +308,74 @@ def test_export_without_o_writes_into_the_current_directory_and_says_where(tmp_p
     work.mkdir()
     monkeypatch.chdir(work)
     code, out, err = run(capsys, "export", str(design))
-    assert (code, err) == (0, "")
+    assert code == 0
     assert sorted(p.name for p in examples.iterdir()) == ["card.json"], "nothing next to the design"
-    assert sorted(p.name for p in work.iterdir()) == ["card.pt", "card.py", "train.py"]
+    assert sorted(p.name for p in work.iterdir()) == ["card.pt", "card.py", "train_card.py"]
     lines = out.splitlines()
     assert len(lines) == 3
-    for line, name in zip(lines, ["card.py", "card.pt", "train.py"], strict=True):
+    for line, name in zip(lines, ["card.py", "card.pt", "train_card.py"], strict=True):
         m = re.fullmatch(r"wrote (.+) \(([0-9.]+) (bytes|KiB|MiB)\)", line)
         assert m is not None, line
         assert Path(m.group(1)) == work / name
         size = (work / name).stat().st_size
         assert float(m.group(2)) == (size if m.group(3) == "bytes" else round(size / 1024, 1)), line
     assert "KiB" in lines[1]  # 163,696 float32 weights
+    # The card module ends in a 256 x 28 x 28 feature map: its script cannot train it, and says so.
+    assert err == (
+        "note: Inception module outputs a 256 x 28 x 28 feature map, not class scores, so train_card.py "
+        "refuses to train it: add an Output (classifier) node to the design to train it for classification\n"
+    )
+
+
+def _classifier(tmp_path: Path, file_name: str = "small.json") -> Path:
+    b = Builder("small")
+    x = b.input(channels=3, height=16, width=16)
+    x = b.conv(x, "conv", out_channels=4, kernel_size=3, stride=2)
+    b.output(x, num_classes=5)
+    path = tmp_path / file_name
+    save(b.done(), path)
+    return path
+
+
+def test_each_export_into_a_folder_gets_its_own_training_script(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("torch")
+    design = _classifier(tmp_path)
+    out = tmp_path / "out"
+    assert run(capsys, "export", str(design), "-o", str(out / "a.py"))[0] == 0
+    code, _, err = run(capsys, "export", str(design), "-o", str(out / "b.py"))
+    assert (code, err) == (0, ""), "a classifier: no note"
+    assert sorted(p.name for p in out.iterdir()) == ["a.pt", "a.py", "b.pt", "b.py", "train_a.py", "train_b.py"]
+    assert "from a import Small" in (out / "train_a.py").read_text()
+    assert "from b import Small" in (out / "train_b.py").read_text()
+    assert "NUM_CLASSES = 5\n" in (out / "train_b.py").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("my-net.py", "my-net.py: train_my-net.py imports the code by its file name, so the name must be letters"),
+        ("2net.py", "e.g. -o {out}/model_2net.py"),
+        ("class.py", "'class' is a Python keyword"),
+        ("random.py", "a random.py beside train_random.py would hide Python's 'random' module"),
+        ("torch.py", "e.g. -o {out}/torch_model.py"),
+        ("net", "name the code file NAME.py (train_net.py imports it); e.g. -o {out}/net.py"),
+        ("net.pt", "is where the weights go"),
+    ],
+)
+def test_export_refuses_a_code_file_name_the_script_cannot_import(tmp_path: Path, capsys, name, message) -> None:
+    design = _classifier(tmp_path)
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "export", str(design), "-o", str(out / name))
+    assert code == 2 and stdout == ""
+    assert err.startswith("error: ") and message.format(out=out) in err, err
+    assert not out.exists(), "nothing written"
+
+
+def test_export_without_o_names_the_code_so_that_its_script_can_import_it(tmp_path: Path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    design = _classifier(tmp_path, "my-net v2.json")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert run(capsys, "export", str(design))[0] == 0
+    assert sorted(p.name for p in work.iterdir()) == ["my_net_v2.pt", "my_net_v2.py", "train_my_net_v2.py"]

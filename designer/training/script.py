@@ -1,69 +1,114 @@
-"""A standalone ``train.py`` to ship next to an exported model (torch only, torchrun-ready).
+"""A standalone training script to ship next to an exported model (torch only, torchrun-ready).
 
-The script trains the exported model class with the app's loop: the same loss
-(main + weighted aux losses), schedules, optimizers and data (the synthetic generator's
-source is copied in verbatim; image folders need Pillow). Under
-``torchrun --nproc_per_node=N train.py ...`` it uses DistributedDataParallel with a
-DistributedSampler (gloo on the CPU, nccl on CUDA); run plainly it uses one process.
+``net.py`` gets ``train_net.py`` beside it (:func:`script_name`), so exports into one folder
+keep their own scripts. The script imports the model class directly (``from net import
+InceptionModule``) and trains it with the app's loop: the same loss (main + weighted aux
+losses), schedules, optimizers and data (the synthetic generator's source is copied in
+verbatim; image folders need Pillow). Under ``torchrun --nproc_per_node=N train_net.py ...``
+it uses DistributedDataParallel with a DistributedSampler (gloo on the CPU, nccl on CUDA);
+run plainly it uses one process. A design whose output is not class scores (a feature map:
+the design has no Output (classifier) node) gets a script that says so at the top and
+refuses to train, naming the fix. The script passes the project's ruff rules and format.
 """
 
 from __future__ import annotations
 
-import ast
+import builtins
 import inspect
+import keyword
+import re
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from . import optim, synthetic
+__all__ = [
+    "CLASSIFIER_FIX",
+    "module_name_problem",
+    "not_class_scores",
+    "render_train_script",
+    "safe_module_name",
+    "script_name",
+    "write_train_script",
+]
 
-__all__ = ["render_train_script", "model_class_name", "write_train_script"]
+#: What a design without class scores needs before the script can train it.
+CLASSIFIER_FIX = "add an Output (classifier) node to the design to train it for classification"
+
+#: Modules beside the standard library that a code file must not be named after (the export
+#: dialog's list): the script (or a neighbour) importing them would get the code file instead.
+_SHADOWED = frozenset({"torch", "torchvision", "numpy", "onnx", "onnxruntime", "PIL"})
+
+_MODEL = "__MODEL__"  # the model class where the body constructs it
+_IMPORT = "__MODEL_IMPORT__"  # what the script imports from the code file
 
 
-def model_class_name(code: str) -> str:
-    """The model class of generated code: the ``nn.Module`` that no other class uses."""
-    tree = ast.parse(code)
-    modules = [
-        n for n in tree.body if isinstance(n, ast.ClassDef) and any(ast.unparse(b).endswith("Module") for b in n.bases)
-    ]
-    if not modules:
-        raise ValueError("the code defines no nn.Module class")
-    used = {
-        name.id
-        for cls in modules
-        for name in ast.walk(cls)
-        if isinstance(name, ast.Name) and name.id != cls.name and isinstance(name.ctx, ast.Load)
-    }
-    roots = [c.name for c in modules if c.name not in used]
-    return (roots or [modules[-1].name])[-1]
+def script_name(code_path: str | Path) -> str:
+    """The training script of an exported code file: ``net.py -> 'train_net.py'``."""
+    return f"train_{Path(code_path).stem}.py"
+
+
+def module_name_problem(stem: str) -> str | None:
+    """Why the training script could not import a code file ``<stem>.py`` (one clause), or None."""
+    script = f"train_{stem}.py"
+    if not stem.isidentifier() or not stem.isascii():
+        return (
+            f"{script} imports the code by its file name, so the name must be letters, digits and '_', "
+            "not starting with a digit"
+        )
+    if keyword.iskeyword(stem):
+        return f"{stem!r} is a Python keyword, so {script} could not import the code under that name"
+    if stem in _SHADOWED or stem in getattr(sys, "stdlib_module_names", ()):
+        return f"a {stem}.py beside {script} would hide Python's {stem!r} module from it"
+    return None
+
+
+def safe_module_name(name: str) -> str:
+    """A stem the script can import: ``'inception-v3 (ours)' -> 'inception_v3_ours'``, ``'2net' -> 'model_2net'``."""
+    stem = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_") or "model"
+    if stem[0].isdigit():
+        stem = f"model_{stem}"
+    if module_name_problem(stem):
+        stem = f"{stem}_model"
+    return stem
+
+
+def not_class_scores(output_shape: tuple[int, ...], model_class: str = "the model") -> str | None:
+    """``'InceptionModule outputs a 256 x 28 x 28 feature map, not class scores'`` for a model
+    whose output is not a vector of class scores; None for a classifier (a 1-d output)."""
+    if len(output_shape) == 1:
+        return None
+    what = "feature map" if len(output_shape) == 3 else "tensor"
+    return f"{model_class} outputs a {' x '.join(str(int(d)) for d in output_shape)} {what}, not class scores"
 
 
 def write_train_script(doc: Any, code_path: str | Path, weights_path: str | Path | None = None) -> Path:
-    """Write ``train.py`` next to an exported model file (``train_<name>.py`` if that is taken by it)."""
+    """Write ``train_<stem>.py`` (:func:`script_name`) next to the exported code file ``code_path``.
+
+    The model class is ``generate(doc).class_name``; raises ``CompileError`` for a design with
+    errors and ValueError when the code file's name is not an importable module name.
+    """
+    from ..compiler.codegen import generate
     from ..compiler.plan import make_plan
 
     code_path = Path(code_path)
+    code = generate(doc)
     plan = make_plan(doc)
-    out_shape = plan.output_shape
     aux = tuple(float(plan.nodes[i].params["loss_weight"]) for i in plan.aux_indices)
     script = render_train_script(
         code_path.stem,
-        model_class_name(code_path.read_text(encoding="utf-8")),
-        input_shape=tuple(plan.input_shape),  # type: ignore[arg-type]
-        num_classes=int(out_shape[0]),
+        code.class_name,
+        input_shape=tuple(int(d) for d in plan.input_shape),  # type: ignore[arg-type]
+        output_shape=tuple(int(d) for d in plan.output_shape),
         aux_weights=aux,
         design_name=doc.name,
         weights_file=Path(weights_path).name if weights_path else "",
     )
-    dest = code_path.with_name("train.py")
-    if dest == code_path:
-        dest = code_path.with_name(f"train_{code_path.stem}.py")
+    dest = code_path.with_name(script_name(code_path))
     dest.write_text(script, encoding="utf-8")
+    mode = dest.stat().st_mode
+    dest.chmod(mode | (mode & 0o444) >> 2)  # executable where readable, as its #! line means
     return dest
-
-
-def _source(*objs: object) -> str:
-    return "\n\n".join(textwrap.dedent(inspect.getsource(o)).rstrip() for o in objs)  # type: ignore[arg-type]
 
 
 def render_train_script(
@@ -71,41 +116,89 @@ def render_train_script(
     model_class: str = "Model",
     *,
     input_shape: tuple[int, int, int] = (3, 32, 32),
-    num_classes: int = 10,
+    output_shape: tuple[int, ...] = (10,),
     aux_weights: tuple[float, ...] = (),
-    design_name: str = "the design",
+    design_name: str = "",
     weights_file: str = "",
 ) -> str:
-    """Source of a ``train.py`` that imports ``model_class`` from ``model_module``.
+    """Source of ``train_<model_module>.py``, which does ``from model_module import model_class``.
 
     Parameters
     ----------
     model_module, model_class : str
-        Where the exported model lives (``from model_module import model_class``).
-    input_shape, num_classes : tuple, int
-        The design's Input (C, H, W) and classes, checked against the data.
+        Where the exported model lives: the code file's stem and the class in it.
+    input_shape, output_shape : tuple of int
+        The design's Input (C, H, W), checked against the data, and its output: ``(classes,)``
+        for a classifier; any other shape (a feature map) gets a script that explains at the
+        top why it cannot train the model, and refuses to when run.
     aux_weights : tuple of float
         Loss weights of the aux heads, in the order the model returns their logits.
+    design_name : str
+        The design's name, for the docstring.
     weights_file : str
         Default ``--weights`` to start from (e.g. the exported ``model.pt``); empty for none.
     """
-    if not model_class.isidentifier():
+    if not model_class.isidentifier() or keyword.iskeyword(model_class):
         raise ValueError(f"{model_class!r} is not a Python identifier")
-    if not model_module or any(c in model_module for c in "/\\"):
-        raise ValueError(f"{model_module!r} is not a module name")
-    header = f'''#!/usr/bin/env python
-"""Train {design_name.replace('"', "'")!s} (generated by Inception Designer).
+    problem = module_name_problem(model_module)
+    if problem:
+        raise ValueError(f"{model_module!r} cannot name the model's module: {problem}")
+    from . import optim, synthetic  # (torch loads here, not when the names are checked)
 
-One process:   python train.py --data synthetic --epochs 6 --out runs/a
-Several:       torchrun --nproc_per_node=2 train.py --data synthetic --out runs/a
-Data: "synthetic" (built in, no download) or an image folder (one sub-folder per class,
-optionally train/ and val/; needs Pillow). --batch-size is per process.
+    script = f"train_{model_module}.py"
+    c, h, w = (int(d) for d in input_shape)
+    refusal = not_class_scores(tuple(output_shape), model_class)
+    intro = (
+        f"Train {model_class}, the model in {model_module}.py"
+        + (f' (the design "{_plain(design_name)}")' if _plain(design_name) else "")
+        + ", exported by Inception Designer."
+    )
+    data = (
+        '--data is "synthetic" (built in, no download: 3 x S x S images of 10 classes) or an image '
+        "folder with one sub-folder per class, optionally split into train/ and val/ (needs Pillow); "
+        f"images are resized to the model's input, {c} x {h} x {w}. --batch-size is per process. "
+        f"Keep it next to {model_module}.py, which it imports; --help describes every option."
+    )
+    paragraphs = [intro, data]
+    if refusal:
+        paragraphs.append(
+            f"Note: {refusal}, so this script refuses to train it: add an Output (classifier) node to "
+            "the design and export it again, or replace the cross-entropy loss (total_loss) and the "
+            "accuracy in main() with your own and remove the check at the top of main()."
+        )
+    doc = "\n\n".join(textwrap.fill(p, 96, break_on_hyphens=False) for p in paragraphs)
+    examples = "\n".join(
+        [
+            "Examples:",
+            f"  python {script} --data synthetic --epochs 6 --out runs/a",
+            f"  python {script} --data path/to/images --epochs 30 --batch-size 64 --lr 0.05 --out runs/b",
+            f"  torchrun --nproc_per_node=2 {script} --data synthetic --out runs/c",
+            "      (2 processes, one per GPU or sharing the CPU cores, with DistributedDataParallel)",
+        ]
+    )
+    if refusal:
+        classes = "\n".join(
+            [
+                "NUM_CLASSES = None  # not a classifier: see the note at the top",
+                "NOT_CLASS_SCORES = (",
+                f"    {_literal(refusal + ': ')}",
+                f"    {_literal(CLASSIFIER_FIX)}",
+                ")",
+            ]
+        )
+    else:
+        classes = f"NUM_CLASSES = {int(output_shape[0])!r}"
+    # The model's import stands on its own after "# isort: split": ruff sorts the code file as
+    # first-party where the script's folder is the project and as third-party elsewhere.
+    header = f'''#!/usr/bin/env python
+"""{doc}
+
+{examples}
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import os
 import random
@@ -126,20 +219,75 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 from torch.utils.data.distributed import DistributedSampler
 
-Net = importlib.import_module({model_module!r}).{model_class}  # the exported model
+# isort: split
+from {model_module} import {_IMPORT}  # the exported model ({model_module}.py, beside this script)
 
-INPUT_SHAPE = {tuple(int(v) for v in input_shape)!r}
-NUM_CLASSES = {int(num_classes)!r}
-AUX_WEIGHTS = {tuple(float(w) for w in aux_weights)!r}
-DEFAULT_WEIGHTS = {weights_file!r}
+INPUT_SHAPE = {(c, h, w)!r}
+{classes}
+AUX_WEIGHTS = {tuple(float(v) for v in aux_weights)!r}
+DEFAULT_WEIGHTS = {_literal(weights_file)}
 MEAN, STD = 0.5, 0.25
 '''
     shared = _source(
         synthetic._rand, synthetic._colours, synthetic._draw, synthetic.make_synthetic, optim.total_loss, optim.lr_at
     )
     shared = shared.replace("cfg: TrainConfig", "cfg: Any")
-    return header + "\n\n" + shared + "\n\n" + _BODY
+    body = _BODY
+    if refusal:
+        body = _insert_after(body, "    args = parse_args()\n", _REFUSE)
+    source = header + "\n\n" + shared + "\n\n" + body
+    # The class by its own name, unless the script already uses that name (a design called "Dataset").
+    taken = _top_level_names(source.replace(_IMPORT, "_")) | set(dir(builtins))
+    if model_class in taken:
+        return source.replace(_IMPORT, f"{model_class} as Model").replace(_MODEL, "Model")
+    return source.replace(_IMPORT, model_class).replace(_MODEL, model_class)
 
+
+def _plain(text: str) -> str:
+    """``text`` safe inside the docstring: one line, no quotes or backslashes, at most 80 characters."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    text = text.replace('"', "'").replace("\\", "/")
+    return text if len(text) <= 80 else text[:79].rstrip() + "…"
+
+
+def _literal(text: str) -> str:
+    """A string literal as ruff format writes it: double quotes unless that needs more escapes."""
+    lit = repr(text)
+    if lit.startswith("'") and '"' not in text and "'" not in text:
+        lit = f'"{lit[1:-1]}"'
+    return lit
+
+
+def _insert_after(text: str, anchor: str, insert: str) -> str:
+    if text.count(anchor) != 1:
+        raise AssertionError(f"the template has {text.count(anchor)} copies of {anchor!r}")
+    return text.replace(anchor, anchor + insert)
+
+
+def _top_level_names(source: str) -> set[str]:
+    """The names a module binds at its top level (imports, definitions, assignments)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        else:
+            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names
+
+
+def _source(*objs: object) -> str:
+    """The source of functions, two blank lines apart (as ruff format writes them)."""
+    return "\n\n\n".join(textwrap.dedent(inspect.getsource(o)).rstrip() for o in objs)  # type: ignore[arg-type]
+
+
+#: Where a script for a model without class scores stops (after --help has had its say).
+_REFUSE = """    if NUM_CLASSES is None:
+        raise SystemExit(NOT_CLASS_SCORES)
+"""
 
 _BODY = '''
 class Synthetic(Dataset):
@@ -216,31 +364,119 @@ def datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset]:
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Train the exported model (single process or torchrun).")
-    p.add_argument("--data", default="synthetic")
-    p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--batch-size", type=int, default=128, help="per process")
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--weight-decay", type=float, default=5e-4)
-    p.add_argument("--schedule", choices=("cosine", "step", "onecycle", "constant"), default="onecycle")
-    p.add_argument("--step-epochs", type=int, default=0)
-    p.add_argument("--step-gamma", type=float, default=0.1)
-    p.add_argument("--warmup-epochs", type=float, default=0.0)
-    p.add_argument("--label-smoothing", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None, help="default: on with CUDA")
-    p.add_argument("--synthetic-train", type=int, default=10_000)
-    p.add_argument("--synthetic-val", type=int, default=2_000)
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--workers", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads per process (0: leave)")
-    p.add_argument("--weights", default=DEFAULT_WEIGHTS, help="state_dict to start from")
-    p.add_argument("--max-steps", type=int, default=0)
-    p.add_argument("--out", default="", help="folder for last.pt")
+    description, _, examples = (__doc__ or "").partition("\\nExamples:\\n")
+    p = argparse.ArgumentParser(
+        description=description,
+        epilog=f"examples:\\n{examples}" if examples else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "--data",
+        default="synthetic",
+        help='"synthetic" (built in) or an image folder: ROOT/CLASS/*, or ROOT/train/CLASS/* and ROOT/val/CLASS/* '
+        "(default: %(default)s)",
+    )
+    data.add_argument(
+        "--synthetic-train", type=int, default=10_000, help="synthetic training images (default: %(default)s)"
+    )
+    data.add_argument(
+        "--synthetic-val", type=int, default=2_000, help="synthetic validation images (default: %(default)s)"
+    )
+    data.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of an image folder without train/ and val/ held out for validation (default: %(default)s)",
+    )
+    data.add_argument(
+        "--workers", type=int, default=0, help="data loader processes per training process (default: %(default)s)"
+    )
+    opt = p.add_argument_group("optimization")
+    opt.add_argument("--epochs", type=int, default=6, help="passes over the training data (default: %(default)s)")
+    opt.add_argument(
+        "--batch-size", type=int, default=128, help="images per step in each process (default: %(default)s)"
+    )
+    opt.add_argument("--lr", type=float, default=0.1, help="peak learning rate (default: %(default)s)")
+    opt.add_argument(
+        "--optimizer",
+        choices=("sgd", "adamw"),
+        default="sgd",
+        help="SGD with momentum, or AdamW (default: %(default)s)",
+    )
+    opt.add_argument("--momentum", type=float, default=0.9, help="SGD momentum, 0 for none (default: %(default)s)")
+    opt.add_argument(
+        "--nesterov",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Nesterov momentum with sgd (on unless --no-nesterov)",
+    )
+    opt.add_argument(
+        "--weight-decay",
+        type=float,
+        default=5e-4,
+        help="weight decay of weights, not of biases and norm scales (default: %(default)s)",
+    )
+    opt.add_argument(
+        "--schedule",
+        choices=("cosine", "step", "onecycle", "constant"),
+        default="onecycle",
+        help="learning-rate schedule; onecycle: 30%% of the steps up from lr/25, then cosine down "
+        "(default: %(default)s)",
+    )
+    opt.add_argument(
+        "--step-epochs",
+        type=int,
+        default=0,
+        help="step schedule: epochs between decays (default: 0, a third of --epochs)",
+    )
+    opt.add_argument(
+        "--step-gamma", type=float, default=0.1, help="step schedule: factor of each decay (default: %(default)s)"
+    )
+    opt.add_argument(
+        "--warmup-epochs",
+        type=float,
+        default=0.0,
+        help="cosine, step and constant: linear warm-up over this many epochs (default: %(default)s)",
+    )
+    opt.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=0.0,
+        help="label smoothing of the cross-entropy loss (default: %(default)s)",
+    )
+    opt.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (default: 0, no limit)")
+    run = p.add_argument_group("run")
+    run.add_argument(
+        "--weights",
+        default=DEFAULT_WEIGHTS,
+        help="state_dict to start from, relative to the working folder or to this script; "
+        "'' for a fresh initialisation (default: %(default)r)",
+    )
+    run.add_argument(
+        "--out", default="", help="folder for last.pt, the weights after each epoch (default: none, not saved)"
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the data order, the synthetic data and a fresh initialisation (default: %(default)s)",
+    )
+    run.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="auto: CUDA when available (default: %(default)s)",
+    )
+    run.add_argument(
+        "--amp",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="mixed precision: bf16, or fp16 with a gradient scaler (default: on with CUDA)",
+    )
+    run.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads per process (default: 0, torch's choice)"
+    )
     return p.parse_args()
 
 
@@ -261,7 +497,7 @@ def main() -> None:
     dtype = (torch.bfloat16 if (not cuda or torch.cuda.is_bf16_supported()) else torch.float16) if amp else None
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     torch.manual_seed(args.seed)
-    net = Net()
+    net = __MODEL__()
     weights = Path(args.weights) if args.weights else None
     if weights is not None and not weights.is_absolute() and not weights.exists():
         weights = Path(__file__).resolve().parent / weights  # the exported weights beside this script

@@ -54,8 +54,8 @@ FORMATS = {
     "onnx": "ONNX model (inference graph, weights inside)",
 }
 
-#: Module names an exported ``NAME.py`` must not take: ``train.py`` imports these, and a file of
-#: the same name next to it would be imported instead.
+#: Module names an exported ``NAME.py`` must not take: ``train_NAME.py`` imports these, and a file
+#: of the same name next to it would be imported instead.
 _SHADOWED = frozenset({"torch", "torchvision", "numpy", "onnx", "onnxruntime", "PIL"})
 
 
@@ -78,7 +78,7 @@ def planned_files(fmt: str, stem: str) -> list[tuple[str, str]]:
     """The files an export writes, as (file name, what it is), in the order they are listed."""
     if fmt == "onnx":
         return [(f"{stem}.onnx", "ONNX model with its weights")]
-    script = "train.py" if stem != "train" else f"train_{stem}.py"  # as write_train_script names it
+    script = f"train_{stem}.py"  # as designer.training.script.script_name names it
     return [
         (f"{stem}.py", "PyTorch code (the model class)"),
         (f"{stem}.pt", "weights (state_dict)"),
@@ -102,11 +102,11 @@ def name_problem(stem: str, fmt: str) -> str | None:
         return "Enter a name for the files."
     if fmt == "python":
         if not stem.isidentifier() or not stem.isascii():
-            return "Use letters, digits and “_”, not a digit first: train.py imports the code by this name."
+            return "Use letters, digits and “_”, not a digit first: the training script imports the code by this name."
         if keyword.iskeyword(stem):
-            return f"“{stem}” is a Python keyword; train.py could not import the code under that name."
+            return f"“{stem}” is a Python keyword; the training script could not import the code under that name."
         if stem in _SHADOWED or stem in getattr(sys, "stdlib_module_names", ()):
-            return f"A file named {stem}.py would hide Python's “{stem}” module from train.py; choose another name."
+            return f"A file named {stem}.py would hide Python's “{stem}” module from the training script; choose another name."
         return None
     if not re.fullmatch(r"[0-9A-Za-z_][0-9A-Za-z_.-]*", stem) or stem.endswith("."):
         return "Use letters, digits, “_”, “-” and “.” only."

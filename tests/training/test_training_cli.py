@@ -1,4 +1,4 @@
-"""``inception-designer train``: output files and exit codes; ``export`` writes train.py too."""
+"""``inception-designer train``: output files and exit codes; ``export`` writes train_<name>.py too."""
 
 from __future__ import annotations
 
@@ -43,10 +43,9 @@ def test_exit_codes(tmp_path, capsys):
 def test_export_writes_train_py_next_to_the_model(tmp_path, capsys):
     save(tiny_design(), tmp_path / "tiny.json")
     assert main(["export", str(tmp_path / "tiny.json"), "-o", str(tmp_path / "out" / "tiny_model.py")]) == 0
-    script = (tmp_path / "out" / "train.py").read_text()
-    assert (
-        "'tiny_model'" in script and "AUX_WEIGHTS = (0.3,)" in script and "DEFAULT_WEIGHTS = 'tiny_model.pt'" in script
-    )
+    script = (tmp_path / "out" / "train_tiny_model.py").read_text()
+    assert "\nfrom tiny_model import " in script and "AUX_WEIGHTS = (0.3,)" in script
+    assert "DEFAULT_WEIGHTS = 'tiny_model.pt'" in script or 'DEFAULT_WEIGHTS = "tiny_model.pt"' in script
 
 
 def test_train_given_a_run_folder_continues_that_run(tmp_path, capsys):

@@ -1,5 +1,5 @@
 """File > Export… (Ctrl+E) and the Code panel's Export…: one dialog that writes the design as
-PyTorch code + weights + train.py or as ONNX, off the GUI thread, into a folder it remembers.
+PyTorch code + weights + train_<name>.py or as ONNX, off the GUI thread, into a folder it remembers.
 
 Set INCEPTION_DESIGNER_SHOTS=/some/dir to keep PNGs of the dialog in its states.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from ui_helpers import open_example
 
+from designer.training.script import script_name
 from designer.ui import export_dialog, export_worker
 from designer.ui.export_dialog import REPLACES, ExportDialog
 from designer.ui.export_worker import name_problem, planned_files, safe_stem
@@ -101,12 +103,13 @@ def assert_laid_out(dialog: QWidget) -> None:
 
 # ------------------------------------------------------------------------ pure helpers
 def test_the_files_an_export_writes_and_the_names_it_takes():
-    assert [n for n, _ in planned_files("python", "net")] == ["net.py", "net.pt", "train.py"]
+    assert [n for n, _ in planned_files("python", "net")] == ["net.py", "net.pt", "train_net.py"]
     assert [n for n, _ in planned_files("python", "train")] == ["train.py", "train.pt", "train_train.py"]
+    assert planned_files("python", "net")[2][0] == script_name("net.py"), "as the worker writes it"
     assert [n for n, _ in planned_files("onnx", "net")] == ["net.onnx"]
     assert safe_stem("Inception v3 (ours)") == "inception_v3_ours"
     assert safe_stem("3x3 net") == "model_3x3_net"
-    assert safe_stem("Torch") == "torch_model"  # a torch.py beside train.py would hide torch
+    assert safe_stem("Torch") == "torch_model"  # a torch.py beside train_torch.py would hide torch
     assert safe_stem("  ") == "model"
     assert name_problem("net", "python") is None and name_problem("my-net.v2", "onnx") is None
     for bad in ("", "2net", "my-net", "class", "torch", "os"):
@@ -156,9 +159,9 @@ def test_it_lists_the_files_of_each_format_and_marks_those_that_exist(window, tm
     fill(dialog, tmp_path, "net")
     (tmp_path / "net.pt").write_bytes(b"old")
     dialog.refresh()  # (also on every edit and when the dialog is activated)
-    assert dialog.planned() == [("net.py", False), ("net.pt", True), ("train.py", False)]
+    assert dialog.planned() == [("net.py", False), ("net.pt", True), ("train_net.py", False)]
     text = dialog.files_label.text()
-    assert text.count(REPLACES) == 1 and text.index("net.pt") < text.index(REPLACES) < text.index("train.py")
+    assert text.count(REPLACES) == 1 and text.index("net.pt") < text.index(REPLACES) < text.index("train_net.py")
     assert dialog.export_button.isEnabled()
     keep_shot(dialog, "python")
 
@@ -200,7 +203,7 @@ def test_browse_fills_the_folder(window, tmp_path, monkeypatch):
 
 
 # ----------------------------------------------------------------------- exporting
-def test_exporting_the_card_module_writes_code_weights_and_train_py(make_window, qtbot, tmp_path, asked, monkeypatch):
+def test_exporting_the_card_module_writes_code_weights_and_script(make_window, qtbot, tmp_path, asked, monkeypatch):
     window = make_window()
     dialog = dialog_for(window)
     out = tmp_path / "out"
@@ -214,9 +217,9 @@ def test_exporting_the_card_module_writes_code_weights_and_train_py(make_window,
     assert not dialog.name_edit.isEnabled() and not dialog.folder_edit.isEnabled()
     finish(qtbot, dialog)
     assert dialog.state == "done", dialog.error
-    assert sorted(p.name for p in out.iterdir()) == ["net.pt", "net.py", "train.py"], "no temporary files left"
+    assert sorted(p.name for p in out.iterdir()) == ["net.pt", "net.py", "train_net.py"], "no temporary files left"
     names = [(Path(p).name, size) for p, size in dialog.written]
-    assert names == [(n, (out / n).stat().st_size) for n in ("net.py", "net.pt", "train.py")]
+    assert names == [(n, (out / n).stat().st_size) for n in ("net.py", "net.pt", "train_net.py")]
     text = dialog.files_label.text()
     assert "net.py" in text and "KiB" in text and REPLACES not in text
     assert dialog.status_label.text().startswith("Exported 3 files to")
@@ -231,16 +234,17 @@ def test_exporting_the_card_module_writes_code_weights_and_train_py(make_window,
     # The code loads its weights strictly (torch is loaded by now: the export used it).
     import torch
 
-    from designer.training.script import model_class_name
-
+    # The script imports the model class by name (the class that loads the weights).
+    script = (out / "train_net.py").read_text(encoding="utf-8")
+    compile(script, "train_net.py", "exec")
+    imported = re.findall(r"^from net import (\w+)  #", script, re.M)
+    assert imported == ["InceptionModule"]
     spec = importlib.util.spec_from_file_location("exported_net", out / "net.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    net = getattr(module, model_class_name((out / "net.py").read_text(encoding="utf-8")))()
+    net = getattr(module, imported[0])()
     net.load_state_dict(torch.load(out / "net.pt", weights_only=True), strict=True)
     assert tuple(net(torch.zeros(1, 192, 28, 28)).shape) == (1, 256, 28, 28)
-    compile((out / "train.py").read_text(encoding="utf-8"), "train.py", "exec")
-    assert "importlib.import_module('net')" in (out / "train.py").read_text(encoding="utf-8")
 
     # The folder is remembered: the next window's dialog offers it.
     other = make_window()

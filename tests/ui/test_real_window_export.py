@@ -21,7 +21,7 @@ from designer.examples import example_path
 
 pytestmark = pytest.mark.xserver
 
-FILES = ["net.pt", "net.py", "train.py"]
+FILES = ["net.pt", "net.py", "train_net.py"]
 
 
 @pytest.fixture(scope="module")
