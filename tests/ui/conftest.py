@@ -57,3 +57,17 @@ def make_window(qtbot):
 @pytest.fixture
 def window(make_window):
     return make_window()
+
+
+@pytest.fixture(scope="session")
+def xserver(tmp_path_factory):
+    """One Xvfb (with openbox when installed) for the real-window tests; they are skipped,
+    and the run says so in one line, where it cannot start."""
+    from xserver import XServer, XServerUnavailable
+
+    try:
+        server = XServer(tmp_path_factory.mktemp("xserver")).start()
+    except XServerUnavailable as exc:
+        pytest.skip(f"real-window tests skipped: {exc}")
+    yield server
+    server.stop()

@@ -13,9 +13,7 @@ the run ends with one line saying so (tests/conftest.py).
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -23,29 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
-from xserver import App, XServer, XServerUnavailable
+from xserver import App, XServer, keep_shot
 
 pytestmark = pytest.mark.xserver
 
 STAY_UP_S = 5.0  # the crash this guards came ~0.3 s after the first paint, every time
-
-
-@pytest.fixture(scope="module")
-def xserver(tmp_path_factory):
-    try:
-        server = XServer(tmp_path_factory.mktemp("xserver")).start()
-    except XServerUnavailable as exc:
-        pytest.skip(f"real-window tests skipped: {exc}")
-    yield server
-    server.stop()
-
-
-def keep_shot(path: Path) -> None:
-    """Copy a screenshot to $INCEPTION_DESIGNER_SHOTS, if set (to look at it after the run)."""
-    where = os.environ.get("INCEPTION_DESIGNER_SHOTS")
-    if where:
-        Path(where).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(where) / path.name)
 
 
 def distinct_colours(path: Path) -> int:

@@ -9,36 +9,18 @@ Set INCEPTION_DESIGNER_SHOTS=/some/dir to keep the screenshots.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
 
 import pytest
-from xserver import App, WindowInfo, XServer, XServerUnavailable
+from xserver import App, WindowInfo, XServer, keep_shot
 
 from designer.examples import example_path
 
 pytestmark = pytest.mark.xserver
 
 FILES = ["net.pt", "net.py", "train_net.py"]
-
-
-@pytest.fixture(scope="module")
-def xserver(tmp_path_factory):
-    try:
-        server = XServer(tmp_path_factory.mktemp("xserver-export")).start()
-    except XServerUnavailable as exc:
-        pytest.skip(f"real-window tests skipped: {exc}")
-    yield server
-    server.stop()
-
-
-def keep_shot(path: Path) -> None:
-    where = os.environ.get("INCEPTION_DESIGNER_SHOTS")
-    if where:
-        Path(where).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(where) / path.name)
 
 
 def app_on_the_card_module(server: XServer, tmp_path: Path, out: Path, name: str) -> App:

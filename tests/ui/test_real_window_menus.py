@@ -10,14 +10,12 @@ Set INCEPTION_DESIGNER_SHOTS=/some/dir to keep the screenshots.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from xserver import App, WindowInfo, XServer, XServerUnavailable
+from xserver import App, WindowInfo, XServer, keep_shot
 
 pytestmark = pytest.mark.xserver
 
@@ -27,23 +25,6 @@ CONCAT_OUT_PORT = (664, 564)
 RELEASE = (664, 608)  # empty canvas below the concat (inside the canvas, above the Summary panel)
 MAX_POPUP_HEIGHT = 440
 NEAR = 12  # px: how far the popup's near edge may be from the release point
-
-
-@pytest.fixture(scope="module")
-def xserver(tmp_path_factory):
-    try:
-        server = XServer(tmp_path_factory.mktemp("xserver-menus")).start()
-    except XServerUnavailable as exc:
-        pytest.skip(f"real-window tests skipped: {exc}")
-    yield server
-    server.stop()
-
-
-def keep_shot(path: Path) -> None:
-    where = os.environ.get("INCEPTION_DESIGNER_SHOTS")
-    if where:
-        Path(where).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(where) / path.name)
 
 
 def top_levels(server: XServer) -> dict[str, WindowInfo]:

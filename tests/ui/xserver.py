@@ -368,3 +368,11 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
+
+
+def keep_shot(path: Path) -> None:
+    """Copy a screenshot to $INCEPTION_DESIGNER_SHOTS, if set (to look at it after the run)."""
+    where = os.environ.get("INCEPTION_DESIGNER_SHOTS")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(where) / path.name)
