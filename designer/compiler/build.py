@@ -123,19 +123,21 @@ class DesignModel(nn.Module):
         )
         #: node id -> dotted module path (``inception_3a.b1``); merges included, the input not.
         self.node_paths: dict[str, str] = {pn.node_id: pn.path for pn in plan.nodes if pn.path}
-        entries: list[tuple[nn.Module, tuple[int, ...], int | tuple[int, ...], bool]] = []
+        # Children are declared in program order (the state_dict's) and run in schedule order.
+        made: dict[tuple[str, int], tuple[nn.Module, tuple[int, ...], int | tuple[int, ...], bool]] = {}
         for kind, ref in plan.program:
             if kind == "block":
                 block = plan.blocks[ref]
                 module: nn.Module = DesignBlock(plan, ref)
                 self.add_module(block.ident, module)
                 out: int | tuple[int, ...] = block.outputs[0] if len(block.outputs) == 1 else block.outputs
-                entries.append((module, block.inputs, out, block.aux_only))
+                made[(kind, ref)] = (module, block.inputs, out, block.aux_only)
             elif ref != plan.input_index:
                 pn = plan.nodes[ref]
                 module = node_module(pn)
                 self.add_module(pn.ident, module)
-                entries.append((module, pn.inputs, pn.index, pn.aux_only))
+                made[(kind, ref)] = (module, pn.inputs, pn.index, pn.aux_only)
+        entries = [made[e] for e in (plan.schedule or plan.program) if e in made]
         frees = _frees([e[1] for e in entries], set(plan.results))
         self._program: list[Op] = [(*e, f) for e, f in zip(entries, frees, strict=True)]
         self._n = len(plan.nodes)

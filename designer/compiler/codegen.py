@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from ..graph import registry
 from ..graph.document import GraphDocument
-from ..graph.layers import Arg, Call, Helper, format_call
+from ..graph.layers import Arg, Call, Helper, Sym, format_call, literal
 from ..graph.shapes import Shape
 from ..graph.validate import Report
 from .codegen_blocks import Skeleton, plan_family, skeleton
@@ -46,6 +47,8 @@ __all__ = ["GeneratedCode", "generate", "generate_plan"]
 _INDENT = "    "
 #: Module-level names of generated code besides the classes (the helpers, typing's names).
 _HELPER_NAMES = {"BasicConv2d", "NamedTuple", "Any", "init_weights", "make_activation"}
+#: The model's constructor arguments (torchvision's names): never a block's argument.
+_MODEL_ARGS = ("num_classes", "aux_logits", "dropout", "dropout_aux")
 
 Defaults = Mapping[str, Mapping[str, Any]]
 
@@ -102,6 +105,29 @@ def _safe_text(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9 _\-.,:;()+/=<>]", "?", text)[:80]
 
 
+def _para(text: str, indent: str, width: int = 96) -> list[str]:
+    """Free text (a design's description) as wrapped docstring lines: printable ASCII, no
+    backslashes or double quotes (so it can never end the docstring)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^\x20-\x7e]+", " ", text).replace("\\", "/").replace('"', "'")
+    return [f"{indent}{line}".rstrip() for line in textwrap.wrap(text, width - len(indent))]
+
+
+def _column_arg(owners: list[str]) -> str:
+    """A channel count named after the children that make it, never like them:
+    ``branch7x7_1, branch7x7dbl_1 -> ch7x7``, ``branch_pool -> ch_pool``, ``b2_reduce -> ch_b2_reduce``."""
+    owners = list(dict.fromkeys(owners))
+    stem = os.path.commonprefix(owners)
+    if len(owners) > 1 and all(len(o) > len(stem) and o[len(stem)].isdigit() for o in owners):
+        stem = stem.rstrip("0123456789")
+    stem = stem.rstrip(" _-.") or owners[0]
+    if stem.lower().startswith("branch") and len(stem) > len("branch"):
+        return "ch" + stem[len("branch") :]
+    return f"ch_{stem}"
+
+
 def _shared_name(names: list[str]) -> str:
     """``[block35_1, block35_2, ...] -> block35``; a single name stays as it is."""
     if len(set(names)) == 1:
@@ -146,21 +172,36 @@ def _init_lines(members: list[tuple[str, Call, str]], defaults: Defaults, indent
     ]
 
 
-def _class_text(name: str, doc: str, args: list[str], init: list[str], params: str, ret: str, fwd: list[str]) -> str:
-    head = [f"{_INDENT}def __init__(self{''.join(f', {a}: int' for a in args)}) -> None:"]
-    if len(head[0]) > 110:  # one argument a line, as ruff format would write it
+def _signature(name: str, params: list[str], ret: str) -> list[str]:
+    """``def name(self, a: int, ...) -> ret:``, one parameter a line when long, as ruff format writes it."""
+    head = [f"{_INDENT}def {name}(self{''.join(f', {a}' for a in params)}) -> {ret}:"]
+    if len(head[0]) > 120:
         head = [
-            f"{_INDENT}def __init__(",
+            f"{_INDENT}def {name}(",
             f"{_INDENT * 2}self,",
-            *(f"{_INDENT * 2}{a}: int," for a in args),
-            f"{_INDENT}) -> None:",
+            *(f"{_INDENT * 2}{a}," for a in params),
+            f"{_INDENT}) -> {ret}:",
         ]
+    return head
+
+
+def _docstring(doc: list[str]) -> list[str]:
+    if len(doc) == 1:
+        return [f'{_INDENT}"""{doc[0].strip()}"""']
+    return [f'{_INDENT}"""{doc[0].strip()}', *doc[1:], f'{_INDENT}"""']
+
+
+def _class_text(
+    name: str, doc: str | list[str], args: list[str], init: list[str], params: str, ret: str, fwd: list[str]
+) -> str:
+    """A class; ``args`` are channel counts (``int``) or already typed (``dropout: float = 0.4``)."""
+    typed = [a if ":" in a else f"{a}: int" for a in args]
     return "\n".join(
         [
             f"class {name}(nn.Module):",
-            f'{_INDENT}"""{doc}"""',
+            *_docstring([doc] if isinstance(doc, str) else doc),
             "",
-            *head,
+            *_signature("__init__", typed, "None"),
             f"{_INDENT * 2}super().__init__()",
             *init,
             "",
@@ -231,10 +272,22 @@ def _composite_names(families: dict[tuple, list[tuple[PlanNode, Skeleton]]]) -> 
     return names
 
 
+def _dropout_unit(units: list[tuple[str, Call]]) -> int | None:
+    """The index of a head's one ``nn.Dropout``, or None."""
+    found = [k for k, (_, call) in enumerate(units) if call.cls == "nn.Dropout"]
+    return found[0] if len(found) == 1 else None
+
+
 def _composite_classes(
-    plan: Plan, classes: Namespace, defaults: Defaults, node_calls: dict[int, Call], avoid: set[str]
+    plan: Plan,
+    classes: Namespace,
+    defaults: Defaults,
+    node_calls: dict[int, Call],
+    avoid: set[str],
+    dropouts: dict[int, float],
 ) -> list[tuple[str, str]]:
-    """(name, source) of the composite nodes' classes; fills ``node_calls`` with each such node's call."""
+    """(name, source) of the composite nodes' classes; fills ``node_calls`` with each such node's
+    call and ``dropouts`` with the rate of each head whose class takes ``dropout``."""
     families: dict[tuple, list[tuple[PlanNode, Skeleton]]] = {}
     for pn in plan.nodes:
         if pn.module_class:
@@ -247,15 +300,25 @@ def _composite_classes(
         sks = [sk for _, sk in users]
         first, sk0 = users[0]
         fixed: dict[int, str] = {}
-        if len(nodes) > 1:  # shared: the input and output widths are arguments, as torchvision's InceptionAux
+        head = first.role in ("output", "aux")
+        if len(nodes) > 1 or head:  # the input and output widths are arguments, as torchvision's InceptionAux
             fixed = _io_slots(nodes, sks)
         fam = plan_family(sks, fixed=fixed, name=_slot_name, avoid=avoid)
         name = classes.add(names[key], key[1])
+        calls = fam.member_calls(sk0)
+        drop = _dropout_unit(calls) if head else None
+        args = list(fam.args)
+        if drop is not None:  # a head's dropout rate is an argument, as torchvision's
+            p = float(sk0.members[drop][1].args[0].value)
+            ident, call = calls[drop]
+            calls[drop] = (ident, call.with_values({0: Sym("dropout")}))
+            args.append(f"dropout: float = {literal(p)}")
         for pn, values in zip(nodes, fam.calls, strict=True):
             node_calls[pn.index] = _instance_call(name, fam.args, values)
+            if drop is not None:
+                dropouts[pn.index] = p
 
         single = len(nodes) == 1
-        calls = fam.member_calls(sk0)
         init = _init_lines(
             [
                 (ident, call, f"  # {shape_text(u.out_shape)}" if single else "")
@@ -265,12 +328,55 @@ def _composite_classes(
             _INDENT * 2,
         )
         fwd, ret = _composite_forward(first, comments=single)
-        if single:
-            doc = f"{first.ident}: {shape_text(first.in_shapes[0])} -> {shape_text(first.out_shape)}."
-        else:
-            doc = f"{_who([pn.path for pn in nodes], noun='nodes')}; the channel counts are arguments."
-        out.append((name, _class_text(name, doc, fam.args, init, "x: Tensor", ret, fwd)))
+        what = registry.get(first.type_id).display_name
+        what = {"output": "The classifier", "aux": "An auxiliary classifier"}.get(first.role, what)
+        steps = ", ".join(_unit_text(call) for _, call in calls)
+        doc = f"{what}: {steps}."
+        if first.role == "aux":
+            doc = f"{what} (training only): {steps}."
+        doc_lines = [doc] if len(doc) < 100 else [f"{what}.", "", *_para(f"{steps[:1].upper()}{steps[1:]}.", _INDENT)]
+        out.append((name, _class_text(name, doc_lines, args, init, "x: Tensor", ret, fwd)))
     return out
+
+
+def _kernel(call: Call, default: str = "") -> str:
+    args = {a.name: a.value for a in call.args}
+    k = args.get("kernel_size", args.get("output_size", default))
+    if isinstance(k, tuple):
+        text = "x".join(str(v) for v in k)
+    elif isinstance(k, int):
+        text = f"{k}x{k}"
+    else:
+        text = ""
+    stride = args.get("stride")
+    if isinstance(stride, int) and stride != 1:
+        text += f"/{stride}"
+    elif isinstance(stride, tuple) and set(stride) != {1}:
+        text += "/" + "x".join(map(str, stride))
+    return text
+
+
+_UNIT_WORDS = {
+    "nn.MaxPool2d": "max pool",
+    "nn.AvgPool2d": "average pool",
+    "nn.AdaptiveAvgPool2d": "global average pool",
+    "nn.Flatten": "flatten",
+    "nn.Linear": "linear",
+    "nn.Dropout": "dropout",
+    "nn.ReLU": "ReLU",
+    "nn.LocalResponseNorm": "local response norm",
+}
+
+
+def _unit_text(call: Call) -> str:
+    """``3x3 conv``, ``3x3/2 max pool``, ``linear``: one child, as a person would name it."""
+    if call.cls == "BasicConv2d" or call.cls == "nn.Conv2d":
+        return f"{_kernel(call)} conv".strip()
+    if call.cls in ("nn.MaxPool2d", "nn.AvgPool2d"):
+        return f"{_kernel(call)} {_UNIT_WORDS[call.cls]}".strip()
+    if call.cls in _UNIT_WORDS:
+        return _UNIT_WORDS[call.cls]
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", call.cls.removeprefix("nn.")).lower()
 
 
 # --------------------------------------------------------------------------- blocks
@@ -289,7 +395,15 @@ def _node_stmt(pn: PlanNode, in_block: bool = False) -> Stmt:
         def expr(args: list[str], pn: PlanNode = pn) -> str:
             return _merge_expr(pn, args)
 
-    return Stmt((pn.index,), pn.inputs, expr, (pn.out_shape,), pn.aux_only and not in_block, (pn.ident,))
+    return Stmt(
+        (pn.index,),
+        pn.inputs,
+        expr,
+        (pn.out_shape,),
+        pn.aux_only and not in_block,
+        (pn.ident,),
+        pn.ident if pn.units else "",
+    )
 
 
 def _block_forward(plan: Plan, block_index: int, comments: bool = True) -> tuple[list[str], str, str]:
@@ -305,6 +419,53 @@ def _block_forward(plan: Plan, block_index: int, comments: bool = True) -> tuple
     )
     fwd, ret_type = forward_lines([_node_stmt(pn, True) for pn in members], scope, _INDENT * 2, comments)
     return fwd, ret_type, ", ".join(f"{a}: Tensor" for a in scope.args.values())
+
+
+def _node_text(pn: PlanNode, call: Call | None) -> str:
+    if not pn.units:
+        return {"concat": "concat", "add": "add"}.get(pn.type_id, registry.get(pn.type_id).display_name.lower())
+    if pn.module_class or call is None:
+        return registry.get(pn.type_id).display_name.lower()
+    return _unit_text(call)
+
+
+_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def _block_doc(plan: Plan, block_index: int, node_calls: dict[int, Call], users: list[str]) -> list[str]:
+    """What a block is: its branches from the input (``1x1 conv -> 3x3 conv``) and how they merge."""
+    nodes = plan.nodes
+    block = plan.blocks[block_index]
+    inside = set(block.nodes)
+    branches: list[list[str]] = []
+    starts: list[PlanNode] = []
+    where: dict[int, int] = {}
+    for i in block.nodes:
+        pn = nodes[i]
+        text = _node_text(pn, node_calls.get(i))
+        own = {where[s] for s in pn.inputs if s in inside}
+        if len(own) == 1:  # continues one branch (a shortcut from the input is added to it)
+            b = own.pop()
+            branches[b].append(f"{text} with the input" if any(s not in inside for s in pn.inputs) else text)
+        else:  # starts a branch from the input, or merges several branches
+            b = len(branches)
+            branches.append([text])
+            starts.append(pn)
+        where[i] = b
+    last = where[block.nodes[-1]]
+    if len(branches) > 2 and last == len(branches) - 1 and not starts[last].units and len(starts[last].inputs) > 1:
+        how = {"concat": "concatenated on channels", "add": "added"}.get(starts[last].type_id, "merged")
+        tail = branches[last][1:]
+        count = _NUMBERS[last] if last < len(_NUMBERS) else str(last)
+        summary = f"{count} branches {how}" + (f", then {' -> '.join(tail)}" if tail else "")
+        parts = "; ".join(" -> ".join(b) for b in branches[:last])
+    else:
+        summary = "; ".join(" -> ".join(b) for b in branches)
+        parts = ""
+    lines = [f"{summary[:1].upper()}{summary[1:]}.", ""]
+    if parts:
+        lines += [*_para(f"Branches: {parts}.", _INDENT), ""]
+    return [*lines, *_para(f"Used as {_who(users)}.", _INDENT)]
 
 
 def _block_classes(
@@ -331,7 +492,12 @@ def _block_classes(
         blocks = [plan.blocks[index] for index, _ in users]
         sks = [sk for _, sk in users]
         widths = [nodes[b.inputs[0]].out_shape[0] for b in blocks] if all(len(b.inputs) == 1 for b in blocks) else None
-        fam = plan_family(sks, widths, avoid=avoid)
+        fixed: dict[int, str] = {}
+        if widths is not None:  # the input width is always an argument (``in_channels``), as torchvision's
+            for slot in range(len(sks[0].values)):
+                if tuple(sk.values[slot] for sk in sks) == tuple(widths):
+                    fixed[slot] = "in_channels"
+        fam = plan_family(sks, widths, fixed=fixed, name_column=_column_arg, avoid=avoid)
         names = [b.name for b in blocks]
         stem = _shared_name(names)
         if len(blocks) > 1 and stems[stem] > 1:  # another family has the same stem: say which blocks
@@ -341,29 +507,21 @@ def _block_classes(
         name = classes.add(name if name not in classes else f"{name}Block", "Block")
         first = blocks[0]
         members = [nodes[i] for i in first.nodes]
+        single = len(blocks) == 1
         if fam.parameterised:
             calls = fam.member_calls(sks[0])
-            init = _init_lines([(ident, call, "") for ident, call in calls], defaults, _INDENT * 2)
-            fwd = bares[first.index]
             for b, values in zip(blocks, fam.calls, strict=True):
                 block_calls[b.index] = _instance_call(name, fam.args, values)
-            doc = f"{_who([b.ident for b in blocks])}; the channel counts are arguments."
         else:
-            init = _init_lines(
-                [
-                    (pn.ident, node_calls[pn.index], f"  # {shape_text(pn.out_shape)}")
-                    for pn in members
-                    if pn.index in node_calls
-                ],
-                defaults,
-                _INDENT * 2,
-            )
-            fwd = _block_forward(plan, first.index)[0]
+            calls = [(pn.ident, node_calls[pn.index]) for pn in members if pn.index in node_calls]
             for b in blocks:
                 block_calls[b.index] = Call(name)
-            ins = ", ".join(shape_text(nodes[s].out_shape) for s in first.inputs)
-            outs = ", ".join(shape_text(nodes[s].out_shape) for s in first.outputs)
-            doc = f"{_who([b.ident for b in blocks], many=2)}: {ins} -> {outs}."
+        shapes = {pn.ident: shape_text(pn.out_shape) for pn in members}
+        init = _init_lines(
+            [(ident, call, f"  # {shapes[ident]}" if single else "") for ident, call in calls], defaults, _INDENT * 2
+        )
+        fwd = _block_forward(plan, first.index)[0] if single else bares[first.index]
+        doc = _block_doc(plan, first.index, node_calls, [b.ident for b in blocks])
         out.append((name, _class_text(name, doc, fam.args, init, params, ret_type, fwd)))
     return out
 
@@ -411,24 +569,71 @@ def generate_plan(plan: Plan) -> GeneratedCode:
     outputs_cls = classes.add(f"{model_cls}Outputs", "Outputs") if has_aux else ""
 
     # Composite nodes, then blocks: classes shared by those built alike.
-    avoid = set(_HELPER_NAMES) | helper_names
+    avoid = set(_HELPER_NAMES) | helper_names | set(_MODEL_ARGS)
     node_calls: dict[int, Call] = {}
-    composite_src = _composite_classes(plan, classes, defaults, node_calls, avoid)
+    dropouts: dict[int, float] = {}
+    composite_src = _composite_classes(plan, classes, defaults, node_calls, avoid, dropouts)
     for pn in nodes:
         if pn.units and not pn.module_class:
             node_calls[pn.index] = pn.units[0].call
     block_calls: dict[int, Call] = {}
     block_src = _block_classes(plan, classes, defaults, node_calls, block_calls, avoid | {n for n, _ in composite_src})
 
-    # The model.
+    # The model's arguments, as torchvision's: num_classes, aux_logits, dropout, dropout_aux.
+    out_pn = nodes[plan.output_index]
+    out_call = node_calls.get(out_pn.index)
+    num_classes = (
+        plan.output_shape[0]
+        if out_pn.role == "output"
+        and len(plan.output_shape) == 1
+        and out_call is not None
+        and any(a.name == "num_classes" for a in out_call.args)
+        else None
+    )
+    drop_main = dropouts.get(out_pn.index)
+    aux_drops = {dropouts[i] for i in plan.aux_indices if i in dropouts}
+    drop_aux = aux_drops.pop() if len(aux_drops) == 1 and all(i in dropouts for i in plan.aux_indices) else None
+    model_args: list[str] = []
+    if num_classes is not None:
+        model_args.append(f"num_classes: int = {num_classes}")
+    if has_aux:
+        model_args.append("aux_logits: bool = True")
+    if drop_main is not None:
+        model_args.append(f"dropout: float = {literal(drop_main)}")
+    if drop_aux is not None:
+        model_args.append(f"dropout_aux: float = {literal(drop_aux)}")
+
+    def head_call(pn: PlanNode) -> Call:
+        call = node_calls[pn.index]
+        args = [
+            a._replace(value=Sym("num_classes"))
+            if a.name == "num_classes" and num_classes is not None and a.value == num_classes
+            else a
+            for a in call.args
+        ]
+        if pn.index in dropouts:
+            if pn.role == "aux" and drop_aux is not None:
+                args.append(Arg("dropout", Sym("dropout_aux")))
+            elif pn.role == "output" and drop_main is not None:
+                args.append(Arg("dropout", Sym("dropout")))
+        return Call(call.cls, tuple(args), call.helper)
+
+    # The model: children declared in program order (the state_dict's), run in schedule order.
     init: list[str] = []
-    stmts: list[Stmt] = []
+    aux_init: list[str] = []
+    aux_attrs: list[str] = []
     top_vars = Namespace(idents)
+    stmt_of: dict[tuple[str, int], Stmt] = {}
     for kind, ref in plan.program:
         if kind == "block":
             block = plan.blocks[ref]
             shapes = ", ".join(shape_text(nodes[s].out_shape) for s in block.outputs)
-            init.extend(_init_lines([(block.ident, block_calls[ref], f"  # {shapes}")], defaults, _INDENT * 2))
+            lines = _init_lines([(block.ident, block_calls[ref], f"  # {shapes}")], defaults, _INDENT * 3)
+            if block.aux_only and has_aux:
+                aux_init.extend(lines)
+                aux_attrs.append(block.ident)
+            else:
+                init.extend(line[len(_INDENT) :] for line in lines)
             names = (
                 (block.ident,)
                 if len(block.outputs) == 1
@@ -438,25 +643,34 @@ def generate_plan(plan: Plan) -> GeneratedCode:
             def bexpr(args: list[str], ident: str = block.ident) -> str:
                 return f"self.{ident}({', '.join(args)})"
 
-            stmts.append(
-                Stmt(
-                    block.outputs,
-                    block.inputs,
-                    bexpr,
-                    tuple(nodes[s].out_shape for s in block.outputs),
-                    block.aux_only,
-                    names,
-                )
+            stmt_of[(kind, ref)] = Stmt(
+                block.outputs,
+                block.inputs,
+                bexpr,
+                tuple(nodes[s].out_shape for s in block.outputs),
+                block.aux_only,
+                names,
+                block.ident,
             )
         elif ref != plan.input_index:
             pn = nodes[ref]
             if pn.index in node_calls:
-                init.extend(
-                    _init_lines(
-                        [(pn.ident, node_calls[pn.index], f"  # {shape_text(pn.out_shape)}")], defaults, _INDENT * 2
-                    )
-                )
-            stmts.append(_node_stmt(pn))
+                call = head_call(pn) if pn.role in ("output", "aux") and pn.module_class else node_calls[pn.index]
+                lines = _init_lines([(pn.ident, call, f"  # {shape_text(pn.out_shape)}")], defaults, _INDENT * 3)
+                if pn.aux_only and has_aux:
+                    aux_init.extend(lines)
+                    aux_attrs.append(pn.ident)
+                else:
+                    init.extend(line[len(_INDENT) :] for line in lines)
+            stmt_of[(kind, ref)] = _node_stmt(pn)
+    stmts = [stmt_of[e] for e in (plan.schedule or plan.program) if e in stmt_of]
+    if aux_init:  # torchvision's: aux heads are built only with aux_logits, else None
+        init += [
+            f"{_INDENT * 2}if aux_logits:",
+            *aux_init,
+            f"{_INDENT * 2}else:",
+            *(f"{_INDENT * 3}self.{a} = None" for a in aux_attrs),
+        ]
     init.append(f"{_INDENT * 2}init_weights(self)")
     out_slot = plan.output_index
     scope = Scope(
@@ -465,33 +679,37 @@ def generate_plan(plan: Plan) -> GeneratedCode:
         returns=[out_slot],
         taken=set(),
         aux_returns=list(plan.aux_indices),
-        outputs_cls=outputs_cls,
+        outputs_cls=outputs_cls or "",
+        trunk=True,
     )
     fwd, ret_type = forward_lines(stmts, scope, _INDENT * 2)
     aux_doc = ", ".join(
         f"{nodes[i].ident} (loss weight {float(nodes[i].params['loss_weight'])!r})" for i in plan.aux_indices
     )
-    model_doc = [
-        f'{_INDENT}"""{_safe_text(plan.name) or "The design"}: {shape_text(plan.input_shape)} -> '
-        f"{shape_text(plan.output_shape)}." + ('"""' if not has_aux else ""),
-    ]
+    title = _safe_text(plan.name) or "The design"
+    model_doc = [f"{title}: {shape_text(plan.input_shape)} -> {shape_text(plan.output_shape)}."]
+    if plan.description:
+        model_doc += ["", *_para(plan.description, _INDENT)]
     if has_aux:
         model_doc += [
             "",
-            f"{_INDENT}In training mode ``forward`` returns :class:`{outputs_cls}` with the aux heads'",
-            f"{_INDENT}logits as well: {aux_doc}. In eval mode it returns the main logits only.",
-            f'{_INDENT}"""',
+            *_para(
+                f"With ``aux_logits`` (the default) the model has auxiliary heads, {aux_doc}; in training mode"
+                f" ``forward`` then returns :class:`{outputs_cls}` with their logits as well. In eval mode, or"
+                " without them, it returns the main logits only.",
+                _INDENT,
+            ),
         ]
     model = [
         f"class {model_cls}(nn.Module):",
-        *model_doc,
+        *_docstring(model_doc),
         "",
-        f"{_INDENT}input_shape = {tuple(plan.input_shape)!r}",
-        f"{_INDENT}aux_names: tuple[str, ...] = {tuple(nodes[i].name for i in plan.aux_indices)!r}",
+        f"{_INDENT}input_shape = {literal(tuple(plan.input_shape))}",
+        f"{_INDENT}aux_names: tuple[str, ...] = {literal(tuple(nodes[i].name for i in plan.aux_indices))}",
         f"{_INDENT}aux_weights: tuple[float, ...] = "
-        f"{tuple(float(nodes[i].params['loss_weight']) for i in plan.aux_indices)!r}",
+        f"{literal(tuple(float(nodes[i].params['loss_weight']) for i in plan.aux_indices))}",
         "",
-        f"{_INDENT}def __init__(self) -> None:",
+        *_signature("__init__", model_args, "None"),
         f"{_INDENT * 2}super().__init__()",
         *init,
         "",

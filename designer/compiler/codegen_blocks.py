@@ -98,6 +98,7 @@ def plan_family(
     *,
     fixed: dict[int, str] | None = None,
     name: Callable[[Skeleton, int], str] | None = None,
+    name_column: Callable[[list[str]], str] | None = None,
     avoid: Iterable[str] = (),
 ) -> Family:
     """Decide the constructor arguments of a family of modules with equal skeleton keys.
@@ -113,6 +114,9 @@ def plan_family(
         Slot -> argument name: slots that are arguments even when the same in every module.
     name
         The name of a new argument for a slot (default: the child that owns it).
+    name_column
+        Instead of ``name``: the name of a new argument from the children that make the value
+        (those whose slot is an ``out_*`` argument; all owners if none is).
     avoid
         Names an argument must not take (module-level names the constructor uses).
     """
@@ -138,7 +142,12 @@ def plan_family(
         else:
             arg = known.get(column)  # type: ignore[assignment]
             if arg is None:
-                base = namer(first, s)
+                if name_column is not None:
+                    same = [t for t in range(len(columns)) if columns[t] == column]
+                    makers = [first.owner(t) for t in same if first.arg_name(t).startswith("out")]
+                    base = name_column(makers or [first.owner(t) for t in same])
+                else:
+                    base = namer(first, s)
                 arg, i = base, 1
                 while arg in taken:
                     arg, i = f"{base}_{i}", i + 1

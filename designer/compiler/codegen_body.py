@@ -7,12 +7,14 @@ aux heads run under ``if self.training:``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..graph.shapes import Shape
+from .names import Namespace
 
-__all__ = ["Scope", "Stmt", "fit", "forward_lines"]
+__all__ = ["Scope", "Stmt", "chain_name", "fit", "forward_lines", "snake"]
 
 LINE = 120
 
@@ -30,6 +32,25 @@ def _shape(shape: Shape) -> str:
     return " x ".join(["N", *(str(d) for d in shape)])
 
 
+def snake(ident: str) -> str:
+    """``Mixed_6e -> mixed_6e``, ``AuxLogits -> aux_logits``: a local variable's spelling."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", ident).lower()
+
+
+def chain_name(idents: list[str]) -> str:
+    """One variable for a chain of statements: the ``_``-separated words its names share
+    (``b2_reduce, b2_3x3 -> b2``; ``branch7x7_1 ... branch7x7_3 -> branch7x7``), else the last name."""
+    if len(idents) == 1:
+        return idents[0]
+    words = [i.split("_") for i in idents]
+    shared: list[str] = []
+    for column in zip(*words, strict=False):
+        if len(set(column)) > 1:
+            break
+        shared.append(column[0])
+    return "_".join(shared) or idents[-1]
+
+
 @dataclass(frozen=True)
 class Stmt:
     """One line of ``forward``: ``outs = expr(ins)``."""
@@ -41,6 +62,8 @@ class Stmt:
     aux_only: bool
     #: Variable names for the outputs when they do not flow through ``x`` (unique in the scope).
     names: tuple[str, ...]
+    #: The attribute the statement calls (``inception4a``), or "" for an inline merge.
+    module: str = ""
 
 
 @dataclass
@@ -54,14 +77,25 @@ class Scope:
     #: Model scope only: aux head slots, returned with ``returns[0]`` in training mode.
     aux_returns: list[int] = field(default_factory=list)
     outputs_cls: str = ""
+    #: Names locals must not take (besides Python's and the module's).
+    reserved: set[str] = field(default_factory=set)
+    #: The model's scope: the trunk flows through ``x`` (else a block's: one variable per branch).
+    trunk: bool = False
 
 
 def forward_lines(stmts: list[Stmt], scope: Scope, indent: str, comments: bool = True) -> tuple[list[str], str]:
     """The body of ``forward`` (indented by ``indent``) and its return annotation.
 
     ``comments=False`` leaves out the shape comments (a class shared by several modules,
-    whose shapes differ).
+    whose shapes differ). A model scope (one with ``aux_returns`` or ``outputs_cls``) threads
+    the trunk through ``x``; a block scope gives each branch one variable (see :func:`_block_lines`).
     """
+    if scope.trunk or scope.aux_returns:
+        return _model_lines(stmts, scope, indent, comments)
+    return _block_lines(stmts, scope, indent, comments)
+
+
+def _readers(stmts: list[Stmt], scope: Scope) -> dict[int, list[int]]:
     end = len(stmts)
     readers: dict[int, list[int]] = {}
     for k, st in enumerate(stmts):
@@ -69,13 +103,105 @@ def forward_lines(stmts: list[Stmt], scope: Scope, indent: str, comments: bool =
             readers.setdefault(s, []).append(k)
     for s in (*scope.returns, *scope.aux_returns):
         readers.setdefault(s, []).append(end)
-    last = {s: max(r) for s, r in readers.items()}
-    merged = {s for st in stmts if len(st.ins) > 1 for s in st.outs}
+    return readers
 
+
+def _comment(st: Stmt, comments: bool) -> str:
+    return "  # " + ", ".join(_shape(s) for s in st.shapes) if comments else ""
+
+
+def _returns(scope: Scope, names: dict[int, str], indent: str) -> tuple[list[str], str]:
+    if len(scope.returns) == 1:
+        return [f"{indent}return {names[scope.returns[0]]}"], "Tensor"
+    return (
+        [f"{indent}return {', '.join(names[s] for s in scope.returns)}"],
+        f"tuple[{', '.join('Tensor' for _ in scope.returns)}]",
+    )
+
+
+def _block_lines(stmts: list[Stmt], scope: Scope, indent: str, comments: bool) -> tuple[list[str], str]:
+    """A block's ``forward``: one variable per branch, reused along it (``b2 = self.b2_reduce(x)``,
+    ``b2 = self.b2_3x3(b2)``), and a blank line between branches, as torchvision writes them."""
+    end = len(stmts)
+    readers = _readers(stmts, scope)
+    producer = {s: k for k, st in enumerate(stmts) for s in st.outs}
+    # continues[k]: statement k takes over its one input's variable (it is that value's only reader).
+    # (An argument read by one statement only is taken over as well: ``x = self.pool(x)``.)
+    continues = [
+        len(st.outs) == 1
+        and len(st.ins) == 1
+        and readers[st.ins[0]] == [k]
+        and (st.ins[0] in scope.args or len(stmts[producer[st.ins[0]]].outs) == 1)
+        for k, st in enumerate(stmts)
+    ]
+    head = list(range(end))  # the first statement of each statement's chain
+    for k in range(end):
+        if continues[k] and stmts[k].ins[0] in producer:
+            head[k] = head[producer[stmts[k].ins[0]]]
+    members: dict[int, list[str]] = {}
+    for k, st in enumerate(stmts):
+        members.setdefault(head[k], []).append(st.names[0])
+    # branch[k]: statements that read only the block's arguments start a branch; a merge of
+    # values from one branch stays in it; a merge of several branches starts a new one.
+    branch: list[int] = []
+    for k, st in enumerate(stmts):
+        inner = {branch[producer[s]] for s in st.ins if s in producer}
+        branch.append(inner.pop() if len(inner) == 1 else k)
+    space = Namespace({*scope.args.values(), *scope.taken, *scope.reserved})
+    names = dict(scope.args)
+    lines = [f"{indent}# {', '.join(_shape(s) for s in scope.arg_shapes)}"] if comments else []
+    direct_return = (
+        len(scope.returns) == 1
+        and bool(stmts)
+        and stmts[-1].outs == (scope.returns[0],)
+        and readers[scope.returns[0]] == [end]
+    )
+    last = {s: max(r) for s, r in readers.items()}
+    held: dict[str, int] = {}  # variable -> the slot it holds now
+
+    def fresh(base: str, k: int) -> str:
+        """``base``, reused once the value it holds is dead (``branch3x3dbl = torch.cat(...)``)."""
+        if base in held and last.get(held[base], end) <= k:
+            return base
+        return space.add(base, "out")
+
+    for k, st in enumerate(stmts):
+        args = [names[s] for s in st.ins]
+        if k and branch[k] != branch[k - 1]:
+            lines.append("")
+        comment = _comment(st, comments)
+        if k == end - 1 and direct_return:
+            lines += fit(indent, "return ", st.expr(args), comment)
+            return lines, "Tensor"
+        if len(st.outs) == 1:
+            s = st.outs[0]
+            if continues[k]:
+                names[s] = names[st.ins[0]]
+            else:
+                names[s] = fresh(snake(chain_name(members[head[k]])), k)
+            held[names[s]] = s
+            target = names[s]
+        else:
+            for s, n in zip(st.outs, st.names, strict=True):
+                names[s] = fresh(snake(n), k)
+                held[names[s]] = s
+            target = ", ".join(names[s] for s in st.outs)
+        lines += fit(indent, f"{target} = ", st.expr(args), comment)
+    more, ret = _returns(scope, names, indent)
+    return lines + more, ret
+
+
+def _model_lines(stmts: list[Stmt], scope: Scope, indent: str, comments: bool) -> tuple[list[str], str]:
+    """The model's ``forward``: the trunk flows through ``x``; an aux head runs right where it
+    branches off, when it was built (``aux_logits``) and in training mode."""
+    end = len(stmts)
+    readers = _readers(stmts, scope)
+    space = Namespace({*scope.args.values(), *scope.taken, *scope.reserved})
     names = dict(scope.args)
     holder = next((s for s, n in names.items() if n == "x"), None)
     lines = [f"{indent}# {', '.join(_shape(s) for s in scope.arg_shapes)}"] if comments else []
     in_aux = False
+    aux_set = set(scope.aux_returns)
     direct_return = (
         not scope.aux_returns
         and len(scope.returns) == 1
@@ -87,58 +213,77 @@ def forward_lines(stmts: list[Stmt], scope: Scope, indent: str, comments: bool =
         args = [names[s] for s in st.ins]
         pad = indent
         if st.aux_only and not in_aux:
-            lines.append(f"{indent}if self.training:")
+            run = stmts[k:]
+            run = run[: next((i for i, t in enumerate(run) if not t.aux_only), len(run))]
+            for t in run:
+                for s, n in zip(t.outs, t.names, strict=True):
+                    if s in aux_set:
+                        names[s] = space.add(snake(n), "aux")
+                        lines.append(f"{indent}{names[s]}: Tensor | None = None")
+            guard = next((t.module for t in run if t.module), "")
+            cond = f"self.{guard} is not None and self.training" if guard else "self.training"
+            lines.append(f"{indent}if {cond}:")
             in_aux = True
         elif not st.aux_only:
             in_aux = False
         if in_aux:
             pad = indent + "    "
-        comment = "  # " + ", ".join(_shape(s) for s in st.shapes) if comments else ""
+        comment = _comment(st, comments)
         if k == end - 1 and direct_return:
             lines += fit(pad, "return ", st.expr(args), comment)
             return lines, "Tensor"
         if len(st.outs) == 1:
             s = st.outs[0]
-            chain = set(readers[s]) == {k + 1} or (s == scope.returns[0] and not st.aux_only)
-            if chain and _flows(st, holder, readers, last, k, merged):
-                names[s] = "x"
-                holder = s
-            else:
-                names[s] = st.names[0]
+            if s not in names:
+                if not st.aux_only and _flows(st, stmts, holder, readers, k, scope):
+                    names[s] = "x"
+                    holder = s
+                else:
+                    names[s] = space.add(snake(st.names[0]), "out")
             target = names[s]
         else:
             for s, n in zip(st.outs, st.names, strict=True):
-                names[s] = n
-            target = ", ".join(st.names)
+                if s not in names:
+                    names[s] = space.add(snake(n), "out")
+            target = ", ".join(names[s] for s in st.outs)
         lines += fit(pad, f"{target} = ", st.expr(args), comment)
 
     if scope.aux_returns:
-        aux = ", ".join(names[s] for s in scope.aux_returns)
-        aux = f"({aux},)" if len(scope.aux_returns) == 1 else f"({aux})"
+        aux = [names[s] for s in scope.aux_returns]
+        tup = f"({aux[0]},)" if len(aux) == 1 else f"({', '.join(aux)})"
         main = names[scope.returns[0]]
-        if not in_aux:
-            lines.append(f"{indent}if self.training:")
-        lines += [f"{indent}    return {scope.outputs_cls}({main}, {aux})", f"{indent}return {main}"]
+        cond = " and ".join(f"{a} is not None" for a in aux)
+        lines += [
+            f"{indent}if {cond}:  # training mode, with the aux heads",
+            f"{indent}    return {scope.outputs_cls}({main}, {tup})",
+            f"{indent}return {main}",
+        ]
         return lines, f"Tensor | {scope.outputs_cls}"
-    if len(scope.returns) == 1:
-        lines.append(f"{indent}return {names[scope.returns[0]]}")
-        return lines, "Tensor"
-    lines.append(f"{indent}return {', '.join(names[s] for s in scope.returns)}")
-    return lines, f"tuple[{', '.join('Tensor' for _ in scope.returns)}]"
+    more, ret = _returns(scope, names, indent)
+    return lines + more, ret
 
 
 def _flows(
-    st: Stmt, holder: int | None, readers: dict[int, list[int]], last: dict[int, int], k: int, merged: set[int]
+    st: Stmt, stmts: list[Stmt], holder: int | None, readers: dict[int, list[int]], k: int, scope: Scope
 ) -> bool:
-    """Whether statement ``k``'s result may take the name ``x``.
+    """Whether statement ``k``'s (main-path) result may take the name ``x``.
 
-    Either it continues the chain in ``x`` (``x = f(x)``, ``x`` read by nothing else), or
-    ``x`` is dead and the statement starts a new chain from a value that forks (one input
-    that several statements read, like a block that also feeds an aux head) or from the
-    result of a merge.
+    Its value must be read by the next main-path statement (or returned), with at most aux
+    statements in between; and ``x`` must be free: either this statement reads it last, or
+    nothing reads it any more.
     """
-    if holder is not None and holder in st.ins and set(readers[holder]) == {k}:
-        return True
-    if holder is not None and last[holder] >= k:
+    s = st.outs[0]
+    rs = sorted(set(readers[s]))
+    end = len(stmts)
+    main_readers = [r for r in rs if r == end or not stmts[r].aux_only]
+    if len(main_readers) != 1:
         return False
-    return len(st.ins) == 1 and (len(readers[st.ins[0]]) > 1 or st.ins[0] in merged)
+    m = main_readers[0]
+    if rs[-1] > m or (m != end and any(not stmts[j].aux_only for j in range(k + 1, m))):
+        return False
+    if m == end and s != scope.returns[0]:
+        return False
+    if holder is None or holder == s:
+        return True
+    last = max(readers.get(holder, [-1]))
+    return last <= k

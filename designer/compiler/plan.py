@@ -91,8 +91,14 @@ class Plan:
     name: str
     nodes: list[PlanNode] = field(default_factory=list)
     blocks: list[PlanBlock] = field(default_factory=list)
-    #: Top-level execution order: ``("node", plan index)`` or ``("block", block index)``.
+    #: Top-level declaration order (the order of the model's children and of its ``state_dict``):
+    #: ``("node", plan index)`` or ``("block", block index)``; what feeds only aux heads comes last.
     program: list[tuple[str, int]] = field(default_factory=list)
+    #: The same entries in execution order: each aux-only entry runs as soon as its inputs exist
+    #: (an aux head right after the block it branches off, as torchvision's ``forward`` does).
+    schedule: list[tuple[str, int]] = field(default_factory=list)
+    #: The design's description (``GraphDocument.description``), for docstrings.
+    description: str = ""
     input_index: int = 0
     output_index: int = -1
     aux_indices: list[int] = field(default_factory=list)
@@ -317,7 +323,44 @@ def _assemble(
     plan.input_index = slot[input_id]
     plan.output_index = slot[rep.output_id]  # type: ignore[index]
     plan.aux_indices = [slot[h] for h in aux_heads]
+    plan.schedule = _schedule(plan)
+    plan.description = str(getattr(doc, "description", "") or "")
     return plan
+
+
+def _schedule(plan: Plan) -> list[tuple[str, int]]:
+    """``plan.program`` with each aux-only entry moved up to just after the entry that makes its
+    last input (aux entries keep their relative order; main entries keep theirs)."""
+
+    def reads(entry: tuple[str, int]) -> tuple[int, ...]:
+        kind, ref = entry
+        return plan.blocks[ref].inputs if kind == "block" else plan.nodes[ref].inputs
+
+    def makes(entry: tuple[str, int]) -> tuple[int, ...]:
+        kind, ref = entry
+        return plan.blocks[ref].nodes if kind == "block" else (ref,)
+
+    def aux_only(entry: tuple[str, int]) -> bool:
+        kind, ref = entry
+        return plan.blocks[ref].aux_only if kind == "block" else plan.nodes[ref].aux_only
+
+    main = [e for e in plan.program if not aux_only(e)]
+    ready: dict[int, int] = {}  # slot -> position in ``main`` after which it exists
+    for k, e in enumerate(main):
+        for s in makes(e):
+            ready[s] = k
+    after: dict[int, list[tuple[str, int]]] = {}
+    for e in plan.program:
+        if aux_only(e):
+            k = max((ready[s] for s in reads(e)), default=-1)
+            after.setdefault(k, []).append(e)
+            for s in makes(e):
+                ready[s] = k
+    out = list(after.get(-1, []))
+    for k, e in enumerate(main):
+        out.append(e)
+        out.extend(after.get(k, []))
+    return out
 
 
 def _strip_prefix(name: str, group: str) -> str:

@@ -6,7 +6,6 @@ import ast
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -67,10 +66,37 @@ def test_small_googlenet_with_aux_matches_compiled(bn):
     doc = googlenet(size=96, classes=10, width=0.125, bn=bn, dropout=0.4)
     model, gen, x, src = _roundtrip(doc, batch=2)
     _assert_same(model, gen, x)
-    assert "if self.training:" in src
+    assert "if self.aux1 is not None and self.training:" in src
     assert "class GoogLeNetOutputs(NamedTuple):" in src
     assert gen.aux_names == model.aux_names == ("aux1", "aux2")
     assert gen.aux_weights == model.aux_weights
+
+
+def test_model_takes_torchvisions_arguments():
+    """num_classes, aux_logits, dropout and dropout_aux, with the design's values as defaults."""
+    doc = googlenet(size=96, classes=10, width=0.125, dropout=0.4)
+    src = generate(doc)
+    cls = model_class(load_source(src))
+    assert "num_classes: int = 10" in src and "aux_logits: bool = True" in src
+    assert "dropout: float = 0.4" in src and "dropout_aux: float = 0.7" in src
+    x = torch.randn(2, 3, 96, 96)
+    net = cls(num_classes=7, dropout=0.2, dropout_aux=0.5).train()
+    out = net(x)
+    assert out.logits.shape == (2, 7) and all(a.shape == (2, 7) for a in out.aux_logits)
+    assert net.classifier.dropout.p == 0.2 and net.aux1.dropout.p == 0.5
+    bare = cls(aux_logits=False).train()
+    assert bare.aux1 is None and bare.aux2 is None
+    assert not any(k.startswith("aux") for k in bare.state_dict())
+    y = bare(x)
+    assert isinstance(y, torch.Tensor) and y.shape == (2, 10)
+    bare.eval()
+    assert bare(x).shape == (2, 10)
+
+
+def test_a_feature_map_model_takes_no_num_classes():
+    src = generate(card_module())
+    assert "num_classes" not in src and "aux_logits" not in src
+    assert "def __init__(self) -> None:" in src.split("class InceptionModule(nn.Module):")[-1]
 
 
 def test_generated_code_style():
@@ -109,7 +135,7 @@ def test_identical_blocks_share_a_class():
     # BasicConv2d, one block class, the classifier, the model
     assert src.classes == ("BasicConv2d", "Classifier", "Block", "Twins")
     assert src.count("(nn.Module):") == 4
-    assert "block_a, block_b:" in src
+    assert "Used as block_a, block_b." in src
 
 
 @pytest.mark.skipif(not RUFF.exists() and not shutil.which("ruff"), reason="ruff not installed")
@@ -133,24 +159,16 @@ def test_mixed_design_matches_compiled():
     assert "nn.ConstantPad2d" in src or "nn.ZeroPad2d" in src
 
 
-def test_generate_is_fast_and_pure():
+def test_generate_is_pure():
+    """The Code panel generates on every edit: no torch import (its speed is a benchmark,
+    benchmarks/codegen_speed.py, not a pass/fail timing here)."""
     code = (
-        "import sys, time; from tests.compiler.compiler_designs import googlenet; "
-        "from designer.compiler.codegen import generate; doc = googlenet(); generate(doc); "
-        "t = time.perf_counter(); [generate(doc) for _ in range(5)]; dt = (time.perf_counter() - t) / 5; "
-        "assert 'torch' not in sys.modules, 'codegen imported torch'; print(dt)"
+        "import sys; from tests.compiler.compiler_designs import googlenet; "
+        "from designer.compiler.codegen import generate; generate(googlenet()); "
+        "assert 'torch' not in sys.modules, 'codegen imported torch'"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert proc.returncode == 0, proc.stderr
-    assert float(proc.stdout) < 0.05
-
-
-def test_generate_speed_in_process():
-    doc = googlenet()
-    generate(doc)
-    t = time.perf_counter()
-    generate(doc)
-    assert time.perf_counter() - t < 0.05
 
 
 def test_a_window_size_is_not_taken_for_a_channel_count():

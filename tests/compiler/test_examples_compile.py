@@ -43,8 +43,29 @@ def test_googlenet_blocks_read_like_torchvision():
     src = generate(examples.build("googlenet"))
     # One Inception class for the nine blocks, taking Table 1's channel counts as arguments.
     assert "class Inception(nn.Module):" in src and "class Inception3a" not in src
-    assert "self.b2_3x3 = BasicConv2d(b2_reduce, b2_3x3, kernel_size=3, padding=1)" in src
-    assert re.search(r"self\.inception3a = Inception\(\s*192, b1_1x1=64, b2_reduce=96, b2_3x3=128, b3_reduce=16, "
-                     r"b3_5x5=32, b4_proj=32\s*\)", src)
+    # Constructor arguments are channel counts named apart from the members they build.
+    assert "self.b2_3x3 = BasicConv2d(ch_b2_reduce, ch_b2_3x3, kernel_size=3, padding=1)" in src
+    assert re.search(
+        r"self\.inception3a = Inception\(\s*192, ch_b1_1x1=64, ch_b2_reduce=96, ch_b2_3x3=128, ch_b3_reduce=16, "
+        r"ch_b3_5x5=32, ch_b4_proj=32\s*\)",
+        src,
+    )
+    # One variable per branch, a blank line between branches.
+    assert "        b2 = self.b2_reduce(x)\n        b2 = self.b2_3x3(b2)\n\n        b3 = self.b3_reduce(x)\n" in src
+    # The aux heads run where they branch off, only when built and in training mode.
+    assert "        x = self.inception4a(x)  # N x 512 x 14 x 14\n        aux1: Tensor | None = None\n" in src
     assert re.search(r"x = self\.inception_?3a\(x\)  # N x 256 x 28 x 28", src)
     assert "return GoogLeNetOutputs(x, (aux1, aux2))" in src
+
+
+def test_inception_v3_reads_like_torchvision():
+    if "inception_v3" not in examples.EXAMPLES:
+        pytest.skip("no inception_v3 example")
+    src = generate(examples.build("inception_v3"))
+    # in_channels is always an argument; counts are named apart from the members they build.
+    assert "class Mixed6a(nn.Module):" in src and "BasicConv2d(288," not in src.split("class InceptionV3(")[0]
+    assert "self.branch7x7_2 = BasicConv2d(ch7x7, ch7x7, kernel_size=(1, 7), padding=(0, 3))" in src
+    assert "self.Mixed_6b = Mixed6(768, ch7x7=128)" in src
+    # Locals are snake_case even where attributes keep the design's names.
+    assert " Mixed_6e = self" not in src and "x = self.Mixed_6e(x)" in src
+    assert "aux_logits_1 = self.AuxLogits(x)" in src or "aux_logits = self.AuxLogits(x)" in src
