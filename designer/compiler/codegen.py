@@ -7,7 +7,8 @@ source the compiled model runs), one class per kind of composite node (an aux he
 ``fc1``, ``dropout``, ``fc2``), one class per block (document group; blocks built alike
 share a class whose constructor takes the channel counts that differ), keyword arguments,
 typed ``forward`` methods, a shape comment on each line, and aux heads that run only in
-training mode with a documented ``NamedTuple`` return type. Submodules carry the plan's
+training mode with a documented ``NamedTuple`` return type (returned as torchvision's GoogLeNet
+does, so that ``torch.jit.script`` works: see :mod:`.codegen_body`). Submodules carry the plan's
 names, so the file loads the compiled model's ``state_dict`` with ``strict=True`` and
 computes the same outputs.
 
@@ -37,7 +38,7 @@ from ..graph.layers import Arg, Call, Helper, Sym, format_call, literal
 from ..graph.shapes import Shape
 from ..graph.validate import Report
 from .codegen_blocks import Skeleton, plan_family, skeleton
-from .codegen_body import Scope, Stmt, fit, forward_lines
+from .codegen_body import Scope, Stmt, fit, forward_lines, signature, wrap
 from .helpers import INIT_WEIGHTS, file_defaults, helpers_of
 from .names import Namespace, sanitize
 from .plan import Plan, PlanNode, make_plan
@@ -47,6 +48,8 @@ __all__ = ["GeneratedCode", "generate", "generate_plan"]
 _INDENT = "    "
 #: Module-level names of generated code besides the classes (the helpers, typing's names).
 _HELPER_NAMES = {"BasicConv2d", "NamedTuple", "Any", "init_weights", "make_activation"}
+#: Module-level names a model with aux heads uses besides (never a local of its ``forward``).
+_AUX_NAMES = {"warnings"}
 #: The model's constructor arguments (torchvision's names): never a block's argument.
 _MODEL_ARGS = ("num_classes", "aux_logits", "dropout", "dropout_aux")
 
@@ -174,15 +177,20 @@ def _init_lines(members: list[tuple[str, Call, str]], defaults: Defaults, indent
 
 def _signature(name: str, params: list[str], ret: str) -> list[str]:
     """``def name(self, a: int, ...) -> ret:``, one parameter a line when long, as ruff format writes it."""
-    head = [f"{_INDENT}def {name}(self{''.join(f', {a}' for a in params)}) -> {ret}:"]
-    if len(head[0]) > 120:
-        head = [
-            f"{_INDENT}def {name}(",
-            f"{_INDENT * 2}self,",
-            *(f"{_INDENT * 2}{a}," for a in params),
-            f"{_INDENT}) -> {ret}:",
-        ]
-    return head
+    return signature(_INDENT, name, params, ret)
+
+
+def _aux_field(count: int) -> list[str]:
+    """The ``NamedTuple``'s ``aux_logits`` field: one ``Tensor | None`` per head (TorchScript takes
+    no ``tuple[Tensor, ...]``); long, as ruff format writes it."""
+    items = ["Tensor | None"] * count
+    line = f"{_INDENT}aux_logits: tuple[{', '.join(items)}]"
+    if len(line) <= 120:
+        return [line]
+    inner = f"{_INDENT * 2}{', '.join(items)}"
+    if len(inner) <= 120:
+        return [f"{_INDENT}aux_logits: tuple[", inner, f"{_INDENT}]"]
+    return [f"{_INDENT}aux_logits: tuple[", *(f"{_INDENT * 2}{t}," for t in items), f"{_INDENT}]"]
 
 
 def _docstring(doc: list[str]) -> list[str]:
@@ -680,7 +688,11 @@ def generate_plan(plan: Plan) -> GeneratedCode:
         taken=set(),
         aux_returns=list(plan.aux_indices),
         outputs_cls=outputs_cls or "",
+        reserved=set(_AUX_NAMES) if has_aux else set(),
         trunk=True,
+        model_cls=model_cls,
+        # torchvision's name, unless a node's attribute has it
+        eager=Namespace(idents).add("eager_outputs") if has_aux else "",
     )
     fwd, ret_type = forward_lines(stmts, scope, _INDENT * 2)
     aux_doc = ", ".join(
@@ -696,7 +708,8 @@ def generate_plan(plan: Plan) -> GeneratedCode:
             *_para(
                 f"With ``aux_logits`` (the default) the model has auxiliary heads, {aux_doc}; in training mode"
                 f" ``forward`` then returns :class:`{outputs_cls}` with their logits as well. In eval mode, or"
-                " without them, it returns the main logits only.",
+                " without them, it returns the main logits only. Scripted (``torch.jit.script``), it always"
+                f" returns :class:`{outputs_cls}`, with None for the heads that did not run.",
                 _INDENT,
             ),
         ]
@@ -705,7 +718,7 @@ def generate_plan(plan: Plan) -> GeneratedCode:
         *_docstring(model_doc),
         "",
         f"{_INDENT}input_shape = {literal(tuple(plan.input_shape))}",
-        f"{_INDENT}aux_names: tuple[str, ...] = {literal(tuple(nodes[i].name for i in plan.aux_indices))}",
+        *wrap(_INDENT, "aux_names: tuple[str, ...] = ", ("", [literal(nodes[i].name) for i in plan.aux_indices])),
         f"{_INDENT}aux_weights: tuple[float, ...] = "
         f"{literal(tuple(float(nodes[i].params['loss_weight']) for i in plan.aux_indices))}",
         "",
@@ -727,11 +740,15 @@ def generate_plan(plan: Plan) -> GeneratedCode:
         f"``model = {model_cls}(); model.load_state_dict(torch.load(path, weights_only=True))``.",
         '"""',
         "",
-        "from __future__ import annotations",
-        "",
     ]
+    # No ``from __future__ import annotations``: TorchScript resolves a NamedTuple field's string
+    # annotation only when it is a bare name (pytorch#95858), and ``aux_logits: tuple[Tensor | None]``
+    # is not (the exports need Python >= 3.10 for ``X | None`` at run time, as the project does).
+    stdlib = ["import warnings"] if has_aux else []
     if typing_names:
-        header += [f"from typing import {', '.join(typing_names)}", ""]
+        stdlib.append(f"from typing import {', '.join(typing_names)}")
+    if stdlib:
+        header += [*stdlib, ""]
     header.append("import torch")
     if uses_f:
         header.append("import torch.nn.functional as F")
@@ -746,10 +763,11 @@ def generate_plan(plan: Plan) -> GeneratedCode:
                 "",
                 f"{_INDENT}``aux_logits`` are in this order: {aux_doc}.",
                 f"{_INDENT}Loss: L(logits) + sum of weight * L(aux logits).",
+                f"{_INDENT}Scripted, the model returns it in eval mode too, with None for the heads that did not run.",
                 f'{_INDENT}"""',
                 "",
                 f"{_INDENT}logits: Tensor",
-                f"{_INDENT}aux_logits: tuple[Tensor, ...]",
+                *_aux_field(len(plan.aux_indices)),
             ]
         )
     parts.append(_render_helper(INIT_WEIGHTS, defaults))

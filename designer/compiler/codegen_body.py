@@ -2,7 +2,10 @@
 
 Values that form a chain (read once, by the next statement) flow through ``x`` as in
 torchvision; every other value keeps its node's identifier. Statements that feed only
-aux heads run under ``if self.training:``.
+aux heads run under ``if self.training:``. A model with aux heads returns as torchvision's
+GoogLeNet does, so that ``torch.jit.script`` works: the ``NamedTuple`` when scripted (one return
+type), else through an ``@torch.jit.unused`` ``eager_outputs`` method (the logits, or the
+``NamedTuple`` in training mode with the aux heads).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from ..graph.shapes import Shape
 from .names import Namespace
 
-__all__ = ["Scope", "Stmt", "chain_name", "fit", "forward_lines", "snake"]
+__all__ = ["Expr", "Scope", "Stmt", "chain_name", "fit", "forward_lines", "signature", "snake", "wrap"]
 
 LINE = 120
 
@@ -26,6 +29,43 @@ def fit(pad: str, head: str, expr: str, tail: str = "") -> list[str]:
     if len(line) <= LINE or i < 0 or not expr.endswith(")"):
         return [line]
     return [f"{pad}{head}{expr[: i + 1]}", f"{pad}    {expr[i + 1 : -1]}", f"{pad}){tail}"]
+
+
+def signature(pad: str, name: str, params: list[str], ret: str) -> list[str]:
+    """``def name(self, a: int, ...) -> ret:``, one parameter a line when long, as ruff format writes it."""
+    head = [f"{pad}def {name}(self{''.join(f', {a}' for a in params)}) -> {ret}:"]
+    if len(head[0]) > LINE:
+        head = [f"{pad}def {name}(", f"{pad}    self,", *(f"{pad}    {a}," for a in params), f"{pad}) -> {ret}:"]
+    return head
+
+
+#: An expression for :func:`wrap`: text, or a call ``(callee, [arguments])`` (a tuple when the callee is "").
+Expr = str | tuple[str, list["Expr"]]
+
+
+def _flat(expr: Expr) -> str:
+    if isinstance(expr, str):
+        return expr
+    callee, items = expr
+    comma = "," if not callee and len(items) == 1 else ""
+    return f"{callee}({', '.join(_flat(i) for i in items)}{comma})"
+
+
+def wrap(pad: str, head: str, expr: Expr, tail: str = "") -> list[str]:
+    """``pad + head + expr + tail`` as ruff format writes it: on one line; else the arguments on one
+    line of their own; else one a line with a trailing comma (each wrapped alike)."""
+    line = f"{pad}{head}{_flat(expr)}{tail}"
+    if len(line) <= LINE or isinstance(expr, str):
+        return [line]
+    callee, items = expr
+    inner = f"{pad}    {', '.join(_flat(i) for i in items)}"
+    if len(inner) <= LINE and callee:  # a call hugs its arguments; a tuple is one item a line
+        return [f"{pad}{head}{callee}(", inner, f"{pad}){tail}"]
+    return [
+        f"{pad}{head}{callee}(",
+        *(line for item in items for line in wrap(f"{pad}    ", "", item, ",")),
+        f"{pad}){tail}",
+    ]
 
 
 def _shape(shape: Shape) -> str:
@@ -77,6 +117,10 @@ class Scope:
     #: Model scope only: aux head slots, returned with ``returns[0]`` in training mode.
     aux_returns: list[int] = field(default_factory=list)
     outputs_cls: str = ""
+    #: Model scope with aux heads: the model class (for the scripting warning) and the name of
+    #: its ``@torch.jit.unused`` method that returns in eager mode (``eager_outputs``).
+    model_cls: str = ""
+    eager: str = "eager_outputs"
     #: Names locals must not take (besides Python's and the module's).
     reserved: set[str] = field(default_factory=set)
     #: The model's scope: the trunk flows through ``x`` (else a block's: one variable per branch).
@@ -89,6 +133,8 @@ def forward_lines(stmts: list[Stmt], scope: Scope, indent: str, comments: bool =
     ``comments=False`` leaves out the shape comments (a class shared by several modules,
     whose shapes differ). A model scope (one with ``aux_returns`` or ``outputs_cls``) threads
     the trunk through ``x``; a block scope gives each branch one variable (see :func:`_block_lines`).
+    With aux heads, the lines go on after ``forward``'s body with the ``eager_outputs`` method
+    (see :func:`_aux_returns`).
     """
     if scope.trunk or scope.aux_returns:
         return _model_lines(stmts, scope, indent, comments)
@@ -249,18 +295,47 @@ def _model_lines(stmts: list[Stmt], scope: Scope, indent: str, comments: bool) -
         lines += fit(pad, f"{target} = ", st.expr(args), comment)
 
     if scope.aux_returns:
-        aux = [names[s] for s in scope.aux_returns]
-        tup = f"({aux[0]},)" if len(aux) == 1 else f"({', '.join(aux)})"
-        main = names[scope.returns[0]]
-        cond = " and ".join(f"{a} is not None" for a in aux)
-        lines += [
-            f"{indent}if {cond}:  # training mode, with the aux heads",
-            f"{indent}    return {scope.outputs_cls}({main}, {tup})",
-            f"{indent}return {main}",
-        ]
-        return lines, f"Tensor | {scope.outputs_cls}"
+        main, aux = names[scope.returns[0]], [names[s] for s in scope.aux_returns]
+        return lines + _aux_returns(scope, main, aux, indent), f"Tensor | {scope.outputs_cls}"
     more, ret = _returns(scope, names, indent)
     return lines + more, ret
+
+
+def _if(pad: str, tests: list[str], op: str, tail: str = "") -> list[str]:
+    """``if a and b:``; in parentheses, one test a line when long, as ruff format writes it."""
+    line = f"{pad}if {f' {op} '.join(tests)}:{tail}"
+    if len(line) <= LINE:
+        return [line]
+    inner = f"{pad}    {f' {op} '.join(tests)}"
+    if len(inner) <= LINE:
+        return [f"{pad}if (", inner, f"{pad}):{tail}"]
+    return [f"{pad}if (", f"{pad}    {tests[0]}", *(f"{pad}    {op} {t}" for t in tests[1:]), f"{pad}):{tail}"]
+
+
+def _aux_returns(scope: Scope, main: str, aux: list[str], indent: str) -> list[str]:
+    """The end of a model's ``forward`` with aux heads, then its ``eager_outputs`` method, as
+    torchvision's GoogLeNet: a scripted model always returns the ``NamedTuple`` (TorchScript
+    needs one return type; a head that did not run gives None), an eager one the logits, or the
+    ``NamedTuple`` in training mode with the aux heads (a method TorchScript leaves out)."""
+    outputs = scope.outputs_cls
+    tup: Expr = ("", list(aux))
+    pad = indent[: -len("    ")]
+    message = f"Scripted {scope.model_cls or 'model'} always returns {outputs}"
+    return [
+        f"{indent}if torch.jit.is_scripting():",
+        *_if(f"{indent}    ", [f"{a} is None" for a in aux], "or"),
+        *wrap(f"{indent}        ", "", ("warnings.warn", [f'"{message}"', "stacklevel=2"])),
+        *wrap(f"{indent}    ", "return ", (outputs, [main, tup])),
+        f"{indent}else:",
+        *wrap(f"{indent}    ", "return ", (f"self.{scope.eager}", [main, *aux])),
+        "",
+        f"{pad}@torch.jit.unused",
+        *signature(pad, scope.eager, ["x: Tensor", *(f"{a}: Tensor | None" for a in aux)], f"Tensor | {outputs}"),
+        f'{indent}"""The logits, or :class:`{outputs}` in training mode with the aux heads (not scripted)."""',
+        *_if(indent, [f"{a} is not None" for a in aux], "and", "  # training mode, with the aux heads"),
+        *wrap(f"{indent}    ", "return ", (outputs, ["x", tup])),
+        f"{indent}return x",
+    ]
 
 
 def _flows(

@@ -108,7 +108,7 @@ def test_generated_code_style():
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
     }
-    assert imports <= {"torch", "typing", "__future__"}
+    assert imports <= {"torch", "typing", "warnings"}
     classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
     assert classes[0] == "BasicConv2d"
     # Blocks built alike share one class with the channel counts as arguments, like torchvision's.

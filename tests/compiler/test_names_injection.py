@@ -75,7 +75,7 @@ def test_hostile_names_generate_safe_running_code():
     doc = _hostile_design()
     src = generate(doc)
     tree = ast.parse(src)
-    assert _imports(tree) <= {"__future__", "typing", "torch", "torch.nn.functional"}
+    assert _imports(tree) <= {"warnings", "typing", "torch", "torch.nn.functional"}
     assert "os" not in _imports(tree)
     # No statement anywhere calls or names os.
     assert not any(isinstance(n, ast.Name) and n.id == "os" for n in ast.walk(tree))

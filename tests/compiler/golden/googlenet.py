@@ -4,8 +4,7 @@ Input N x 3 x 224 x 224, output N x 1000. Load trained weights with
 ``model = GoogLeNet(); model.load_state_dict(torch.load(path, weights_only=True))``.
 """
 
-from __future__ import annotations
-
+import warnings
 from typing import Any, NamedTuple
 
 import torch
@@ -147,10 +146,11 @@ class GoogLeNetOutputs(NamedTuple):
 
     ``aux_logits`` are in this order: aux1 (loss weight 0.3), aux2 (loss weight 0.3).
     Loss: L(logits) + sum of weight * L(aux logits).
+    Scripted, the model returns it in eval mode too, with None for the heads that did not run.
     """
 
     logits: Tensor
-    aux_logits: tuple[Tensor, ...]
+    aux_logits: tuple[Tensor | None, Tensor | None]
 
 
 def init_weights(module: nn.Module) -> None:
@@ -182,6 +182,8 @@ class GoogLeNet(nn.Module):
     With ``aux_logits`` (the default) the model has auxiliary heads, aux1 (loss weight 0.3),
     aux2 (loss weight 0.3); in training mode ``forward`` then returns :class:`GoogLeNetOutputs`
     with their logits as well. In eval mode, or without them, it returns the main logits only.
+    Scripted (``torch.jit.script``), it always returns :class:`GoogLeNetOutputs`, with None for
+    the heads that did not run.
     """
 
     input_shape = (3, 224, 224)
@@ -264,6 +266,16 @@ class GoogLeNet(nn.Module):
         x = self.inception5a(x)  # N x 832 x 7 x 7
         x = self.inception5b(x)  # N x 1024 x 7 x 7
         x = self.classifier(x)  # N x 1000
+        if torch.jit.is_scripting():
+            if aux1 is None or aux2 is None:
+                warnings.warn("Scripted GoogLeNet always returns GoogLeNetOutputs", stacklevel=2)
+            return GoogLeNetOutputs(x, (aux1, aux2))
+        else:
+            return self.eager_outputs(x, aux1, aux2)
+
+    @torch.jit.unused
+    def eager_outputs(self, x: Tensor, aux1: Tensor | None, aux2: Tensor | None) -> Tensor | GoogLeNetOutputs:
+        """The logits, or :class:`GoogLeNetOutputs` in training mode with the aux heads (not scripted)."""
         if aux1 is not None and aux2 is not None:  # training mode, with the aux heads
             return GoogLeNetOutputs(x, (aux1, aux2))
         return x

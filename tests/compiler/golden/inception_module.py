@@ -4,8 +4,6 @@ Input N x 192 x 28 x 28, output N x 256 x 28 x 28. Load trained weights with
 ``model = InceptionModule(); model.load_state_dict(torch.load(path, weights_only=True))``.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

@@ -4,8 +4,6 @@ Input N x 3 x 299 x 299, output N x 1000. Load trained weights with
 ``model = InceptionResNetV2(); model.load_state_dict(torch.load(path, weights_only=True))``.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

@@ -4,8 +4,6 @@ Input N x 320 x 35 x 35, output N x 320 x 35 x 35. Load trained weights with
 ``model = InceptionResNetA(); model.load_state_dict(torch.load(path, weights_only=True))``.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

@@ -4,8 +4,7 @@ Input N x 3 x 299 x 299, output N x 1000. Load trained weights with
 ``model = InceptionV3(); model.load_state_dict(torch.load(path, weights_only=True))``.
 """
 
-from __future__ import annotations
-
+import warnings
 from typing import Any, NamedTuple
 
 import torch
@@ -287,10 +286,11 @@ class InceptionV3Outputs(NamedTuple):
 
     ``aux_logits`` are in this order: AuxLogits (loss weight 0.4).
     Loss: L(logits) + sum of weight * L(aux logits).
+    Scripted, the model returns it in eval mode too, with None for the heads that did not run.
     """
 
     logits: Tensor
-    aux_logits: tuple[Tensor, ...]
+    aux_logits: tuple[Tensor | None]
 
 
 def init_weights(module: nn.Module) -> None:
@@ -323,7 +323,9 @@ class InceptionV3(nn.Module):
 
     With ``aux_logits`` (the default) the model has auxiliary heads, AuxLogits (loss weight
     0.4); in training mode ``forward`` then returns :class:`InceptionV3Outputs` with their
-    logits as well. In eval mode, or without them, it returns the main logits only.
+    logits as well. In eval mode, or without them, it returns the main logits only. Scripted
+    (``torch.jit.script``), it always returns :class:`InceptionV3Outputs`, with None for the
+    heads that did not run.
     """
 
     input_shape = (3, 299, 299)
@@ -381,6 +383,16 @@ class InceptionV3(nn.Module):
         x = self.Mixed_7b(x)  # N x 2048 x 8 x 8
         x = self.Mixed_7c(x)  # N x 2048 x 8 x 8
         x = self.classifier(x)  # N x 1000
+        if torch.jit.is_scripting():
+            if aux_logits is None:
+                warnings.warn("Scripted InceptionV3 always returns InceptionV3Outputs", stacklevel=2)
+            return InceptionV3Outputs(x, (aux_logits,))
+        else:
+            return self.eager_outputs(x, aux_logits)
+
+    @torch.jit.unused
+    def eager_outputs(self, x: Tensor, aux_logits: Tensor | None) -> Tensor | InceptionV3Outputs:
+        """The logits, or :class:`InceptionV3Outputs` in training mode with the aux heads (not scripted)."""
         if aux_logits is not None:  # training mode, with the aux heads
             return InceptionV3Outputs(x, (aux_logits,))
         return x

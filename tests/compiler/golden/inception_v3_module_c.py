@@ -4,8 +4,6 @@ Input N x 768 x 17 x 17, output N x 768 x 17 x 17. Load trained weights with
 ``model = InceptionV3ModuleC(); model.load_state_dict(torch.load(path, weights_only=True))``.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

@@ -4,8 +4,6 @@ Input N x 1280 x 8 x 8, output N x 2048 x 8 x 8. Load trained weights with
 ``model = InceptionV3ModuleE(); model.load_state_dict(torch.load(path, weights_only=True))``.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

@@ -4,8 +4,7 @@ Input N x 3 x 32 x 32, output N x 10. Load trained weights with
 ``model = MiniInception(); model.load_state_dict(torch.load(path, weights_only=True))``.
 """
 
-from __future__ import annotations
-
+import warnings
 from typing import Any, NamedTuple
 
 import torch
@@ -185,10 +184,11 @@ class MiniInceptionOutputs(NamedTuple):
 
     ``aux_logits`` are in this order: aux_ (loss weight 0.3).
     Loss: L(logits) + sum of weight * L(aux logits).
+    Scripted, the model returns it in eval mode too, with None for the heads that did not run.
     """
 
     logits: Tensor
-    aux_logits: tuple[Tensor, ...]
+    aux_logits: tuple[Tensor | None]
 
 
 def init_weights(module: nn.Module) -> None:
@@ -218,7 +218,9 @@ class MiniInception(nn.Module):
 
     With ``aux_logits`` (the default) the model has auxiliary heads, aux_ (loss weight 0.3); in
     training mode ``forward`` then returns :class:`MiniInceptionOutputs` with their logits as
-    well. In eval mode, or without them, it returns the main logits only.
+    well. In eval mode, or without them, it returns the main logits only. Scripted
+    (``torch.jit.script``), it always returns :class:`MiniInceptionOutputs`, with None for the
+    heads that did not run.
     """
 
     input_shape = (3, 32, 32)
@@ -264,6 +266,16 @@ class MiniInception(nn.Module):
         x = self.pool4(x)  # N x 160 x 4 x 4
         x = self.inception_5a(x)  # N x 224 x 4 x 4
         x = self.classifier(x)  # N x 10
+        if torch.jit.is_scripting():
+            if aux_ is None:
+                warnings.warn("Scripted MiniInception always returns MiniInceptionOutputs", stacklevel=2)
+            return MiniInceptionOutputs(x, (aux_,))
+        else:
+            return self.eager_outputs(x, aux_)
+
+    @torch.jit.unused
+    def eager_outputs(self, x: Tensor, aux_: Tensor | None) -> Tensor | MiniInceptionOutputs:
+        """The logits, or :class:`MiniInceptionOutputs` in training mode with the aux heads (not scripted)."""
         if aux_ is not None:  # training mode, with the aux heads
             return MiniInceptionOutputs(x, (aux_,))
         return x
