@@ -70,7 +70,7 @@ class Session(QObject):
     def _analyse(self) -> None:
         self.report = validate(self.doc)
         self.costs = compute_costs(self.doc, self.report)
-        self.advice = lint(self.doc, self.report)
+        self.advice = lint(self.doc, self.report, costs=self.costs)
         self.analyses += 1
 
     def _on_doc_event(self, event: DocEvent) -> None:
