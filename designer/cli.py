@@ -310,12 +310,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     return run(_load(args.file), args)
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Designs side by side: parameters, MACs, activations, optionally CPU latency, and the
+    latest run's accuracy (see :mod:`designer.compare`)."""
+    from .compare import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "validate": (cmd_validate, "check a design and print each problem as 'node: message'"),
     "summary": (cmd_summary, "table of output shape, parameters and MACs per node, and totals"),
     "export": (cmd_export, "write PyTorch code plus its weights (.pt), or an ONNX file"),
     "screenshot": (cmd_screenshot, "render the app window with a design to a PNG (offscreen)"),
     "train": (cmd_train, "train a design (synthetic data or a folder) with checkpoints and metrics"),
+    "compare": (cmd_compare, "designs side by side: params, MACs, activations, CPU latency, latest run"),
 }
 
 
@@ -358,6 +367,18 @@ def build_parser() -> argparse.ArgumentParser:
     from .training.cli_train import add_arguments as add_train_arguments
 
     add_train_arguments(sub.add_parser("train", help=COMMANDS["train"][1]))
+    p = sub.add_parser("compare", help=COMMANDS["compare"][1])
+    p.add_argument("files", nargs="+", metavar="FILE", help="designs (.json project files)")
+    p.add_argument("--latency", action="store_true", help="also measure CPU latency at batch 1 and 32 (loads torch)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads for --latency (0: one fewer than the cores, at least 1)",
+    )
+    p.add_argument("--repeats", type=int, default=7, help="timed samples per design and batch size (--latency)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed runs before timing (--latency)")
     return parser
 
 

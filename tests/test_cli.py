@@ -379,3 +379,147 @@ def test_export_without_o_names_the_code_so_that_its_script_can_import_it(tmp_pa
     monkeypatch.chdir(work)
     assert run(capsys, "export", str(design))[0] == 0
     assert sorted(p.name for p in work.iterdir()) == ["my_net_v2.pt", "my_net_v2.py", "train_my_net_v2.py"]
+
+
+# --------------------------------------------------------------------------- compare
+COMPARE_KEYS = {
+    "file", "name", "valid", "errors", "params", "params_with_aux", "aux_params", "macs", "macs_with_aux",
+    "activation_bytes", "activation_bytes_with_aux", "latency", "run",
+}  # fmt: skip
+
+
+def _without_bottleneck(tmp_path: Path) -> Path:
+    """The card's module with the 5x5 branch reading the 192 input channels directly."""
+    from designer.io.project import load
+
+    doc = load(CARD)
+    doc.remove_node(doc.find("b3_reduce").id)
+    doc.connect(doc.find("input").id, doc.find("b3_5x5").id)
+    doc.name = "Inception module, no 5x5 bottleneck"
+    path = tmp_path / "no_bottleneck.json"
+    save(doc, path)
+    return path
+
+
+def test_compare_json_gives_compute_costs_figures(tmp_path: Path, capsys) -> None:
+    from designer.graph.cost import compute_costs
+    from designer.io.project import load
+
+    other = _without_bottleneck(tmp_path)
+    code, out, err = run(capsys, "compare", CARD, str(other), "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert set(data) == {"designs", "latency_setup"} and data["latency_setup"] is None
+    assert [d["file"] for d in data["designs"]] == [CARD, str(other)]
+    for row in data["designs"]:
+        assert set(row) == COMPARE_KEYS and row["valid"] and row["errors"] == []
+        c = compute_costs(load(row["file"]))
+        assert (row["params"], row["params_with_aux"], row["macs"], row["macs_with_aux"]) == (
+            c.inference.params, c.total.params, c.inference.macs, c.total.macs,
+        )  # fmt: skip
+        assert row["activation_bytes"] == c.inference.activation_bytes
+        assert row["activation_bytes_with_aux"] == c.total.activation_bytes
+        assert row["latency"] is None and row["run"] is None
+    card, plain = data["designs"]
+    assert (card["params"], card["macs"]) == (163_696, 128_049_152)  # the README's figures
+    # 5x5 x 32 from 192 channels instead of 16: 120.4M MACs instead of 12.0M (+1.2M for the 1x1 reduce).
+    assert plain["macs"] - card["macs"] == 192 * 32 * 25 * 784 - (192 * 16 + 16 * 32 * 25) * 784
+
+
+def test_compare_table_lists_every_design_with_its_figures(tmp_path: Path, capsys) -> None:
+    other = _without_bottleneck(tmp_path)
+    code, out, _ = run(capsys, "compare", CARD, str(other))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:6] == ["design", "name", "params", "params+aux", "MACs", "act."]
+    card = next(line for line in lines if line.startswith("inception_module.json"))
+    assert "163,696" in card and "128,049,152" in card
+    plain = next(line for line in lines if line.startswith("no_bottleneck.json"))
+    assert "236,027,904" in plain
+    assert "b1 ms" not in lines[0], "no latency columns without --latency"
+
+
+def test_compare_with_latency_on_a_tiny_design(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("torch")
+    design = _classifier(tmp_path)
+    code, out, _ = run(capsys, "compare", str(design), "--latency", "--json", "--repeats", "3", "--threads", "1")
+    assert code == 0
+    data = json.loads(out)
+    setup = data["latency_setup"]
+    assert setup["threads"] == 1 and setup["repeats"] == 3 and setup["batch_sizes"] == [1, 32]
+    lat = data["designs"][0]["latency"]
+    for b in (1, 32):
+        fig = lat[f"batch_{b}"]
+        assert fig["samples"] == 3
+        assert 0 < fig["min_ms"] <= fig["q1_ms"] <= fig["median_ms"] <= fig["q3_ms"] <= fig["max_ms"]
+        assert fig["images_per_s"] == pytest.approx(b / fig["median_ms"] * 1000)
+    code, out, _ = run(capsys, "compare", str(design), "--latency", "--repeats", "2", "--threads", "1")
+    assert code == 0
+    head = out.splitlines()[0]
+    assert "b1 ms (min-max)" in head and "b32 ms (min-max)" in head
+    assert "1 thread, torch" in out and "median (min-max) of 2 timed samples" in out
+
+
+def test_compare_names_an_unreadable_file_and_still_lists_the_others(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text("{not json", encoding="utf-8")
+    code, out, err = run(capsys, "compare", CARD, str(bad), str(tmp_path / "missing.json"))
+    assert code == 2
+    assert str(bad) in err and "missing.json" in err
+    assert "163,696" in out and "broken.json" in out and "(unreadable)" in out
+    code, out, _ = run(capsys, "compare", str(bad), CARD, "--json")
+    assert code == 2
+    rows = json.loads(out)["designs"]
+    assert "broken.json" in rows[0]["unreadable"] and rows[1]["params"] == 163_696
+
+
+def test_compare_a_design_with_errors_exits_1_and_lists_the_others(capsys) -> None:
+    code, out, _ = run(capsys, "compare", CARD, MISMATCH)
+    assert code == 1
+    assert "163,696" in out and "inception_module_mismatch.json: 1 error: concat:" in out
+    code, out, _ = run(capsys, "compare", MISMATCH, CARD, "--json")
+    rows = json.loads(out)["designs"]
+    assert code == 1 and not rows[0]["valid"] and rows[0]["params"] is None and "b1" in rows[0]["errors"][0]
+
+
+def test_compare_shows_the_latest_run_of_each_design(tmp_path: Path, capsys) -> None:
+    from designer.graph.cost import compute_costs
+    from designer.io.project import load
+    from designer.training.checkpoint import RunLog
+    from designer.training.records import EpochRecord
+
+    design = tmp_path / "card.json"
+    save(load(CARD), design)
+    costs = compute_costs(load(CARD)).inference
+    for stamp, accs, ips in (("20250101-000000", (0.5, 0.6), 100.0), ("20250102-000000", (0.7, 0.9, 0.8), 250.0)):
+        log = RunLog(
+            tmp_path / "card.runs" / stamp,
+            {"started_at": stamp, "params": costs.params, "macs": costs.macs, "device": "cpu (1 thread)"},
+        )
+        for e, acc in enumerate(accs, 1):
+            log.add_epoch(EpochRecord(e, e * 10, 1.0, 0.5, 1.0, acc, 0.1, ips + e, 1.0, acc == max(accs)))
+        log.finish(status="completed", best_val_accuracy=max(accs), final_val_accuracy=accs[-1])
+    code, out, _ = run(capsys, "compare", str(design), CARD, "--json")
+    assert code == 0
+    mine, card = json.loads(out)["designs"]
+    assert card["run"] is None
+    r = mine["run"]
+    assert r["id"] == "20250102-000000" and r["best_val_accuracy"] == 0.9 and r["images_per_s"] == 253.0
+    assert r["epochs"] == 3 and r["matches_design"] is True
+    code, out, _ = run(capsys, "compare", str(design))
+    line = next(line for line in out.splitlines() if line.startswith("card.json"))
+    assert line.split()[-2:] == ["90.0%", "253"]
+    assert "trained an earlier version" not in out
+
+
+def test_compare_without_latency_loads_no_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from designer.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['compare', {CARD!r}, {MISMATCH!r}]) == 1\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'PySide6'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -6,14 +6,17 @@ loading never runs code from the file. A run directory holds::
 
     last.pt, best.pt      model + optimizer state, epoch, step, config, design
     run.json              config, device, design figures, every epoch's metrics, outcome
-    metrics.csv           one row per epoch
+    metrics.csv           one row per epoch (with each aux head's and each class's validation accuracy)
     steps.csv             one row per logged training step
+    confusion.json        the latest validation's confusion matrix, per-class and aux accuracy,
+    worst.png             and its worst-classified images (see results.py)
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import os
 import secrets
@@ -28,6 +31,7 @@ __all__ = [
     "RunLog",
     "atomic_write_text",
     "continue_run",
+    "epoch_entry",
     "export_weights",
     "list_runs",
     "load_checkpoint",
@@ -35,7 +39,12 @@ __all__ = [
 ]
 
 CHECKPOINT_FORMAT = "inception-designer-checkpoint/1"
-EPOCH_FIELDS = [f.name for f in dataclasses.fields(EpochRecord)]
+#: The per-epoch figures metrics.csv has a column for (then one per aux head, one per class).
+EPOCH_FIELDS = [
+    f.name
+    for f in dataclasses.fields(EpochRecord)
+    if f.name not in ("class_accuracy", "aux_accuracy", "confusion", "worst", "worst_image")
+]
 STEP_FIELDS = ["step", "epoch", "loss", "main_loss", "accuracy", "lr", "images_per_s", "elapsed_s"]
 
 
@@ -110,6 +119,14 @@ def save_checkpoint_plain(dest: str | os.PathLike[str], obj: Any) -> None:
     torch.save(obj, dest)
 
 
+def epoch_entry(rec: EpochRecord) -> dict[str, Any]:
+    """An epoch as run.json and the checkpoint's history keep it: the record less its
+    confusion matrix (K x K; the latest is in confusion.json)."""
+    entry = dataclasses.asdict(rec)
+    del entry["confusion"]
+    return entry
+
+
 def _finite(obj: Any) -> Any:
     """JSON has no NaN or infinity: write them as null."""
     if isinstance(obj, float):
@@ -157,7 +174,7 @@ class RunLog:
             self.write()
 
     def add_epoch(self, rec: EpochRecord) -> None:
-        self.epochs.append(dataclasses.asdict(rec))
+        self.epochs.append(epoch_entry(rec))
         self.write()
 
     def finish(self, **fields: Any) -> None:
@@ -169,9 +186,21 @@ class RunLog:
         atomic_write_text(
             self.dir / "run.json", json.dumps(_finite(self.info), indent=2, allow_nan=False, default=str) + "\n"
         )
-        lines = [",".join(EPOCH_FIELDS)]
-        lines += [",".join(str(e[k]) for k in EPOCH_FIELDS) for e in self.epochs]
-        atomic_write_text(self.dir / "metrics.csv", "\n".join(lines) + "\n")
+        aux = [str(a) for a in self.info.get("aux_names") or ()]
+        classes = [str(c) for c in self.info.get("class_names") or ()]
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(EPOCH_FIELDS + [f"val_accuracy.aux.{a}" for a in aux] + [f"val_accuracy.class.{c}" for c in classes])
+        for e in self.epochs:
+            by_aux = e.get("aux_accuracy") or {}
+            by_class = list(e.get("class_accuracy") or ())
+            by_class += [None] * (len(classes) - len(by_class))  # epochs from before these were kept
+            w.writerow(
+                [e.get(k, "") for k in EPOCH_FIELDS]
+                + [by_aux.get(a, "") for a in aux]
+                + ["" if v is None else v for v in by_class[: len(classes)]]
+            )
+        atomic_write_text(self.dir / "metrics.csv", buf.getvalue())
 
 
 def list_runs(base: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -123,10 +123,15 @@ def run(doc: Any, args: argparse.Namespace, config: TrainConfig | None = None) -
             elif isinstance(rec, EpochRecord):
                 if tty:
                     sys.stderr.write("\r\033[K")
+                # Each aux head's validation accuracy, named so that it reads as an aux head's.
+                aux = "".join(
+                    f"{k if 'aux' in k.lower() else k + ' (aux)'} {v:.1%}  " for k, v in rec.aux_accuracy.items()
+                )
                 print(
                     f"epoch {rec.epoch:3d}/{cfg.epochs}  train loss {rec.train_loss:.4f} acc {rec.train_accuracy:6.1%}  "
                     f"val loss {rec.val_loss:.4f} acc {rec.val_accuracy:6.1%}{' *' if rec.is_best else '  '}  "
-                    f"lr {rec.lr:.3g}  {rec.images_per_s:.0f} img/s  {_fmt_time(rec.elapsed_s)}",
+                    + aux
+                    + f"lr {rec.lr:.3g}  {rec.images_per_s:.0f} img/s  {_fmt_time(rec.elapsed_s)}",
                     flush=True,
                 )
             elif isinstance(rec, StatusRecord) and rec.message:
@@ -144,6 +149,10 @@ def run(doc: Any, args: argparse.Namespace, config: TrainConfig | None = None) -
                 print(f"{rec.status}{text} ({_fmt_time(rec.elapsed_s)})")
                 if rec.last_checkpoint:
                     print(f"checkpoints: {rec.last_checkpoint}, {rec.best_checkpoint}; metrics: {rec.out_dir}")
+                    results = Path(rec.out_dir) / "confusion.json"
+                    if results.is_file():
+                        worst = results.with_name("worst.png")
+                        print(f"results: {results}" + (f", {worst.name}" if worst.is_file() else ""))
                 if rec.status == "stopped":
                     code = EXIT_INTERRUPTED
     except KeyboardInterrupt:

@@ -48,6 +48,14 @@ class DataSource:
 
     train_size: int = 0
     val_size: int = 0
+    #: How the images were normalised (``(x / 255 - mean) / std``), to show them as pictures.
+    mean: float = 0.5
+    std: float = 0.25
+
+    def val_name(self, index: int) -> str:
+        """The file of the validation image at ``index`` (its place in the last validation
+        pass), or "" where the data has no files."""
+        return ""
 
     def train_batches(self, batch_size: int, epoch: int, seed: int) -> Iterator[Batch]:  # pragma: no cover
         raise NotImplementedError

@@ -63,7 +63,7 @@ class _Images(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, i: int) -> tuple[Any, int, str]:
+    def __getitem__(self, i: int) -> tuple[Any, int, str, str]:
         from PIL import Image
 
         path, label = self.items[i]
@@ -73,7 +73,7 @@ class _Images(Dataset):
                 im = im.convert(self.mode).resize((w, h), Image.BILINEAR)
                 data = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8)
         except Exception as exc:  # noqa: BLE001 - any unreadable image is skipped and reported
-            return None, label, f"{path} ({type(exc).__name__}: {exc})"
+            return None, label, f"{path} ({type(exc).__name__}: {exc})", path
         x = data.view(h, w, c).permute(2, 0, 1).float().div_(255.0).sub_(MEAN).div_(STD)
         if self.augment:
             if random.random() < 0.5:
@@ -82,15 +82,17 @@ class _Images(Dataset):
             x = torch.nn.functional.pad(x.unsqueeze(0), (pad, pad, pad, pad), mode="reflect").squeeze(0)
             top, left = random.randint(0, 2 * pad), random.randint(0, 2 * pad)
             x = x[:, top : top + h, left : left + w]
-        return x, label, ""
+        return x, label, "", path
 
 
-def _collate(batch: list[tuple[Any, int, str]]) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    good = [(x, y) for x, y, _ in batch if x is not None]
-    bad = [msg for x, _, msg in batch if x is None]
+def _collate(batch: list[tuple[Any, int, str, str]]) -> tuple[torch.Tensor, torch.Tensor, list[str], list[str]]:
+    """The images that could be read, their labels, the messages for those that could not,
+    and the files of those that could."""
+    good = [(x, y, path) for x, y, _, path in batch if x is not None]
+    bad = [msg for x, _, msg, _ in batch if x is None]
     if not good:
-        return torch.empty(0), torch.empty(0, dtype=torch.long), bad
-    return torch.stack([x for x, _ in good]), torch.tensor([y for _, y in good]), bad
+        return torch.empty(0), torch.empty(0, dtype=torch.long), bad, []
+    return torch.stack([x for x, _, _ in good]), torch.tensor([y for _, y, _ in good]), bad, [p for *_, p in good]
 
 
 class ImageFolderSource(DataSource):
@@ -111,7 +113,10 @@ class ImageFolderSource(DataSource):
         self.train_size, self.val_size = len(train), len(val)
         self.workers = workers
         self.notes = []
+        self.mean, self.std = MEAN, STD
         self._reported: set[str] = set()
+        #: The files of the validation images the last validation pass gave, in order.
+        self._val_read: list[str] = []
 
     def _loader(self, ds: Dataset, batch_size: int, sampler: Any, drop_last: bool) -> DataLoader:
         return DataLoader(
@@ -124,12 +129,16 @@ class ImageFolderSource(DataSource):
             persistent_workers=False,
         )
 
-    def _iterate(self, loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for x, y, bad in loader:
+    def _iterate(
+        self, loader: DataLoader, read: list[str] | None = None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for x, y, bad, paths in loader:
             for msg in bad:
                 if msg not in self._reported:
                     self._reported.add(msg)
                     self.notes.append(f"skipped an unreadable image: {msg}")
+            if read is not None:
+                read.extend(paths)
             if len(y):
                 yield x, y
 
@@ -141,7 +150,12 @@ class ImageFolderSource(DataSource):
         yield from self._iterate(loader)
 
     def val_batches(self, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        yield from self._iterate(self._loader(self.val_set, batch_size, SequentialSampler(self.val_set), False))
+        self._val_read = []
+        loader = self._loader(self.val_set, batch_size, SequentialSampler(self.val_set), False)
+        yield from self._iterate(loader, self._val_read)
+
+    def val_name(self, index: int) -> str:
+        return self._val_read[index] if 0 <= index < len(self._val_read) else ""
 
 
 def image_folder(

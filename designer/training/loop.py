@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from .checkpoint import DESIGN_FILE, RunLog, atomic_write_text, load_checkpoint, save_checkpoint
+from .checkpoint import DESIGN_FILE, RunLog, atomic_write_text, epoch_entry, load_checkpoint, save_checkpoint
 from .data import DataError, DataSource, check_compatible, open_dataset
 from .device import ConfigError, DeviceSetup, device_memory, setup_device
 from .optim import NonFiniteLoss, lr_at, make_optimizer, total_loss
 from .records import EpochRecord, ErrorRecord, Record, RunFinished, RunStarted, StatusRecord, StepRecord, TrainConfig
+from .results import WORST_COUNT, ValidationTally, to_display, write_results
 
 __all__ = ["RunControl", "NonFiniteLoss", "train", "total_loss", "lr_at", "evaluate"]
 
@@ -69,23 +69,40 @@ class RunControl:
 
 
 def evaluate(
-    model: torch.nn.Module, source: DataSource, setup: DeviceSetup, batch_size: int, control: RunControl | None = None
-) -> tuple[float, float] | None:
-    """Validation loss and accuracy of the main head in eval mode (None when stopped)."""
+    model: torch.nn.Module,
+    source: DataSource,
+    setup: DeviceSetup,
+    batch_size: int,
+    control: RunControl | None = None,
+    *,
+    aux_names: Sequence[str] = (),
+    worst: int = WORST_COUNT,
+) -> dict[str, Any] | None:
+    """Validate in eval mode (None when stopped): the main head's loss and accuracy, and from
+    the same pass the confusion matrix, per-class accuracy, each aux head's accuracy and the
+    ``worst`` highest-loss images (see :class:`.results.ValidationTally` for the keys).
+
+    With ``aux_names`` (the model's aux heads), the model's top module alone is put in
+    training mode, which makes it return the aux logits too, while every layer (BatchNorm,
+    dropout) stays in eval mode: the aux heads are validated as the main head is.
+    """
     model.eval()
-    loss_sum = torch.zeros((), device=setup.device)
-    correct = torch.zeros((), device=setup.device, dtype=torch.long)
-    n = 0
-    with torch.inference_mode(), setup.autocast():
-        for x, y in source.val_batches(batch_size):
-            if control is not None and control.stop_requested:
-                return None
-            x, y = _to_device(x, y, setup)
-            logits = model(x)
-            loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
-            correct += (logits.argmax(1) == y).sum()
-            n += len(y)
-    return (loss_sum.item() / max(1, n), correct.item() / max(1, n))
+    core = getattr(model, "_orig_mod", model)  # under torch.compile, the compiled module
+    with_aux = bool(aux_names) and bool(getattr(core, "aux_names", ()))
+    tally = ValidationTally(source.num_classes, len(aux_names) if with_aux else 0, setup.device, worst)
+    core.training = with_aux
+    try:
+        with torch.inference_mode(), setup.autocast():
+            for x, y in source.val_batches(batch_size):
+                if control is not None and control.stop_requested:
+                    return None
+                x, y = _to_device(x, y, setup)
+                out = model(x)
+                logits, aux = (out, ()) if isinstance(out, Tensor) else (out[0], tuple(out[1]))
+                tally.add(logits, aux, x, y)
+    finally:
+        core.training = False
+    return tally.finish(aux_names if with_aux else ())
 
 
 def _to_device(x: Tensor, y: Tensor, setup: DeviceSetup) -> tuple[Tensor, Tensor]:
@@ -326,21 +343,28 @@ def _run(
         yield from new_notes()
         if stopped:
             break
-        result = evaluate(runner, source, setup, max(cfg.batch_size, 256), control)
+        result = evaluate(runner, source, setup, max(cfg.batch_size, 256), control, aux_names=model.aux_names)
         # What validation met (an unreadable validation image) is told now, with this epoch,
         # not after the next one (which a one-epoch run never has).
         yield from new_notes()
         if result is None:
             stopped = True
             break
-        val_loss, val_acc = result
+        val_loss, val_acc = result["loss"], result["accuracy"]
         is_best = best is None or val_acc > best
         best = val_acc if is_best else best
+        worst = tuple(dict(w, file=source.val_name(w["index"])) for w in result["worst"])
         rec = EpochRecord(
             epoch + 1, step, ep_loss.item() / max(1, ep_n), ep_correct.item() / max(1, ep_n), val_loss, val_acc,
             lr, ep_n / max(ep_time, 1e-9), time.perf_counter() - state["t0"], is_best,
+            tuple(result["class_accuracy"]), result["aux_accuracy"], tuple(tuple(r) for r in result["confusion"]),
+            worst,
         )  # fmt: skip
-        history.append(dataclasses.asdict(rec))
+        if cfg.out_dir:
+            images = result["worst_images"]
+            shown = to_display(images, source.mean, source.std) if images is not None else None
+            rec = write_results(cfg.out_dir, rec, source.class_names, model.aux_names, shown)
+        history.append(epoch_entry(rec))
         state.update(epochs=epoch + 1, best=best, final=val_acc)
         if cfg.out_dir:
             checkpoint("last.pt", epoch + 1)

@@ -168,7 +168,20 @@ class StepRecord:
 
 @dataclass(frozen=True)
 class EpochRecord:
-    """End of an epoch: training averages and validation on the main head (eval mode)."""
+    """End of an epoch: training averages and validation on the main head (eval mode).
+
+    The rest comes from the same validation pass (see :mod:`.results`):
+    ``confusion[t][p]`` counts the validation images of class ``t`` predicted as ``p``
+    (rows: true class, in the order of ``RunStarted.class_names``); ``class_accuracy`` is
+    each class's share of correct predictions (``None`` for a class with no validation
+    image); ``aux_accuracy`` each aux head's validation accuracy (eval mode, as the main
+    head's); ``worst`` the validation images with the highest loss, worst first, each a
+    dict ``{"index", "true", "predicted", "confidence", "loss", "file"}`` (``index``: the
+    image's place in the validation set; ``true``/``predicted``: class indices;
+    ``confidence``: the predicted class's probability; ``file``: the image's file, where
+    the data has files); ``worst_image`` the PNG of those images in the run's folder ("":
+    none written).
+    """
 
     epoch: int
     step: int
@@ -180,6 +193,11 @@ class EpochRecord:
     images_per_s: float
     elapsed_s: float
     is_best: bool
+    class_accuracy: tuple[float | None, ...] = ()
+    aux_accuracy: dict[str, float] = field(default_factory=dict)
+    confusion: tuple[tuple[int, ...], ...] = ()
+    worst: tuple[dict[str, Any], ...] = ()
+    worst_image: str = ""
 
 
 @dataclass(frozen=True)

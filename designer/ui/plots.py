@@ -7,6 +7,10 @@ plot, wrapping when narrow), so no legend ever sits on the curves. Colours come 
 widget palette, so the plots read well in dark and light themes; data arrive through
 :meth:`TrainingPlots.add_step` / :meth:`add_epoch` and are drawn by a timer at most a few
 times a second, however fast the records come.
+
+:class:`ResultsView` shows an epoch's validation results: the heads' accuracies, the
+confusion matrix as a heat map (:class:`ConfusionMatrixView`, painted from the palette) and
+the worst-classified images.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ from __future__ import annotations
 import html
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from ..training.records import EpochRecord, StepRecord
 
-__all__ = ["TrainingPlots", "series_colours"]
+__all__ = ["ConfusionMatrixView", "ResultsView", "TrainingPlots", "series_colours"]
 
 #: Hues of the series, in order: train, validation, then aux heads, lr, throughput.
 _HUES = (210, 25, 130, 285, 50, 330, 175)
@@ -240,3 +244,404 @@ class TrainingPlots(QWidget):
     def legend_text(self, index: int) -> list[str]:
         """The names plot ``index``'s title gives its curves (tests)."""
         return [name for name, _, _ in self._legend[index]]
+
+
+# --------------------------------------------------------------------------- results
+def _luma(c: QColor) -> float:
+    return 0.2126 * c.redF() + 0.7152 * c.greenF() + 0.0722 * c.blueF()
+
+
+def _on(c: QColor) -> QColor:
+    """Black or white, whichever reads better on ``c``."""
+    return QColor(20, 20, 20) if _luma(c) > 0.45 else QColor(245, 245, 245)
+
+
+class ConfusionMatrixView(QWidget):
+    """The confusion matrix as a heat map: true classes down the left, predicted classes across
+    the top (names written upwards), the count in each cell, and each row's accuracy and image
+    count at its right. A cell's colour is its share of the row: the diagonal in the first
+    series colour, confusions in the second (their square root, so that a few stand out).
+    Hovering a cell says what it counts."""
+
+    MAX_LABEL = 150  # px: longer class names are elided
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.matrix: list[list[int]] = []
+        self.class_names: list[str] = []
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setMouseTracking(True)
+
+    def set_data(self, matrix: list[list[int]], class_names: list[str]) -> None:
+        self.matrix = [list(map(int, row)) for row in matrix]
+        k = len(self.matrix)
+        names = [str(n) for n in class_names][:k]
+        self.class_names = names + [str(i) for i in range(len(names), k)]
+        self.updateGeometry()
+        self.update()
+
+    # ---------------------------------------------------------------- geometry
+    def _geometry(self) -> dict[str, int]:
+        fm = self.fontMetrics()
+        k = len(self.matrix)
+        big = max((v for row in self.matrix for v in row), default=0)
+        totals = [sum(row) for row in self.matrix]
+        text = k <= 40
+        cell = max(fm.height() + 5, fm.horizontalAdvance(f"{big:,}") + 8) if text else max(6, min(16, 640 // max(1, k)))
+        label = min(self.MAX_LABEL, max((fm.horizontalAdvance(n) for n in self.class_names), default=0)) + 10
+        bold = self.font()
+        bold.setBold(True)
+        corner = (
+            max(
+                QFontMetrics(bold).horizontalAdvance("Confusion matrix"),
+                *(fm.horizontalAdvance(t) for t in ("predicted →", "true ↓")),
+            )
+            + 10
+        )
+        head = max(label, 4 * fm.height() + 10)
+        acc_w = max(fm.horizontalAdvance("100.0%"), fm.horizontalAdvance("accuracy")) + 12
+        n_w = max(fm.horizontalAdvance("images"), fm.horizontalAdvance(f"{max(totals, default=0):,}")) + 12
+        left = max(label, corner)
+        return {
+            "k": k, "cell": cell, "left": left, "top": head + 4, "gap": 8, "acc_w": acc_w, "n_w": n_w,
+            "text": int(text), "label": label,
+        }  # fmt: skip
+
+    def sizeHint(self) -> QSize:
+        g = self._geometry()
+        w = g["left"] + g["k"] * g["cell"] + g["gap"] + g["acc_w"] + g["n_w"] + 4
+        return QSize(w, g["top"] + g["k"] * g["cell"] + 4)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    def cell_at(self, pos: QPoint) -> tuple[int, int] | None:
+        """(true, predicted) of the cell under ``pos`` (widget coordinates), or None."""
+        g = self._geometry()
+        c, r = (pos.x() - g["left"]) // g["cell"], (pos.y() - g["top"]) // g["cell"]
+        if pos.x() >= g["left"] and pos.y() >= g["top"] and 0 <= r < g["k"] and 0 <= c < g["k"]:
+            return int(r), int(c)
+        return None
+
+    def cell_rect(self, true: int, predicted: int) -> QRect:
+        g = self._geometry()
+        return QRect(g["left"] + predicted * g["cell"], g["top"] + true * g["cell"], g["cell"], g["cell"])
+
+    # ---------------------------------------------------------------- painting
+    def colours(self) -> tuple[QColor, QColor, QColor, QColor]:
+        """Base, text, the diagonal's colour and the confusions' colour (from the palette)."""
+        pal = self.palette()
+        series = series_colours(pal)
+        return pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text), series[0], series[1]
+
+    def cell_colour(self, true: int, predicted: int) -> QColor:
+        base, _, good, bad = self.colours()
+        row = self.matrix[true]
+        total = sum(row)
+        v = row[predicted] / total if total else 0.0
+        if true == predicted:
+            return _blend(good, base, 0.08 + 0.92 * v) if total else base
+        return _blend(bad, base, min(1.0, v**0.5)) if v else base
+
+    def paintEvent(self, event: QEvent) -> None:
+        from PySide6.QtGui import QPainter, QPen
+
+        g = self._geometry()
+        k, cell, left, top = g["k"], g["cell"], g["left"], g["top"]
+        base, text, good, _ = self.colours()
+        muted = QColor(text)
+        muted.setAlpha(150)
+        faint = QColor(text)
+        faint.setAlpha(70)
+        p = QPainter(self)
+        p.fillRect(self.rect(), base)
+        fm = self.fontMetrics()
+        align_right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        centre = Qt.AlignmentFlag.AlignCenter
+        # The corner: what this is, and which way is which.
+        p.setPen(text)
+        bold = p.font()
+        bold.setBold(True)
+        p.setFont(bold)
+        p.drawText(QRect(0, 0, left - 6, top // 2 - fm.height()),
+                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, "Confusion matrix")  # fmt: skip
+        p.setFont(self.font())
+        p.setPen(muted)
+        p.drawText(QRect(0, 0, left - 6, top // 2), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                   "predicted →")  # fmt: skip
+        p.drawText(QRect(0, top // 2, left - 6, top // 2 - 2), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                   "true ↓")  # fmt: skip
+        p.setPen(text)
+        # With many classes the cells are smaller than a line of text: every step-th class is named.
+        step = max(1, -(-fm.height() // cell))
+        for i, name in enumerate(self.class_names):
+            if i % step:
+                continue
+            shown = fm.elidedText(name, Qt.TextElideMode.ElideRight, g["label"] - 6)
+            # Row label (true class), right-aligned against the matrix.
+            y = top + i * cell + (cell - fm.height()) // 2
+            p.drawText(QRect(0, y, left - 6, fm.height()), align_right, shown)
+            # Column label (predicted class), written upwards, ending just above the matrix.
+            p.save()
+            p.translate(left + i * cell + cell / 2 + fm.ascent() / 2 - fm.descent() / 2, top - 6)
+            p.rotate(-90)
+            p.drawText(0, 0, shown)
+            p.restore()
+        for r in range(k):
+            total = sum(self.matrix[r])
+            for c in range(k):
+                rect = self.cell_rect(r, c)
+                colour = self.cell_colour(r, c)
+                p.fillRect(rect, colour)
+                if g["text"]:
+                    v = self.matrix[r][c]
+                    p.setPen(_on(colour) if colour != base else (text if v else faint))
+                    p.drawText(rect, centre, f"{v:,}")
+            # Accuracy and images of the row.
+            x = left + k * cell + g["gap"]
+            acc = self.matrix[r][r] / total if total else None
+            rect = QRect(x, top + r * cell, g["acc_w"], cell)
+            if acc is not None:
+                bar = QRect(rect.x(), rect.y() + 2, round((rect.width() - 2) * acc), rect.height() - 4)
+                p.fillRect(bar, _blend(good, base, 0.35))
+            if step == 1:  # room for the figures (else the bars alone; the tooltip has them)
+                p.setPen(text if acc is not None else muted)
+                p.drawText(rect.adjusted(0, 0, -6, 0), align_right, f"{acc:.1%}" if acc is not None else "–")
+                p.setPen(muted)
+                p.drawText(QRect(x + g["acc_w"], top + r * cell, g["n_w"] - 4, cell), align_right, f"{total:,}")
+        # Grid lines, and the headings of the two columns at the right.
+        p.setPen(QPen(faint, 1))
+        for i in range(k + 1 if g["text"] else 0):
+            p.drawLine(left, top + i * cell, left + k * cell, top + i * cell)
+            p.drawLine(left + i * cell, top, left + i * cell, top + k * cell)
+        p.setPen(muted)
+        x = left + k * cell + g["gap"]
+        p.drawText(QRect(x, 0, g["acc_w"] - 6, top - 4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                   "accuracy")  # fmt: skip
+        if step == 1:
+            p.drawText(QRect(x + g["acc_w"], 0, g["n_w"] - 4, top - 4),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, "images")  # fmt: skip
+        p.end()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            from PySide6.QtWidgets import QToolTip
+
+            at = self.cell_at(event.pos())
+            row = self.row_at(event.pos())
+            if at is not None:
+                QToolTip.showText(event.globalPos(), self.cell_text(*at), self)
+            elif row is not None:  # a row's name, accuracy or image count
+                QToolTip.showText(event.globalPos(), self.row_text(row), self)
+            else:
+                return super().event(event)
+            return True
+        return super().event(event)
+
+    def row_at(self, pos: QPoint) -> int | None:
+        """The true class whose row is at ``pos`` (matrix, label or figures), or None."""
+        g = self._geometry()
+        r = (pos.y() - g["top"]) // g["cell"]
+        return int(r) if pos.y() >= g["top"] and 0 <= r < g["k"] else None
+
+    def row_text(self, true: int) -> str:
+        row = self.matrix[true]
+        total = sum(row)
+        acc = f"{row[true] / total:.1%}" if total else "–"
+        return f"{self.class_names[true]}: accuracy {acc} ({row[true]:,} of {total:,} validation images)"
+
+    def cell_text(self, true: int, predicted: int) -> str:
+        """What the cell counts, in words (its tooltip)."""
+        v, total = self.matrix[true][predicted], sum(self.matrix[true])
+        share = f" ({v / total:.1%} of them)" if total else ""
+        names = self.class_names
+        if true == predicted:
+            return f"{names[true]}: {v:,} of {total:,} validation images classified correctly{share}"
+        return f"{names[true]} classified as {names[predicted]}: {v:,} of {total:,} validation images{share}"
+
+
+class _ScaledImage(QWidget):
+    """A picture drawn at ``scale`` (set by its owner) times its own size."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        from PySide6.QtGui import QPixmap
+
+        self.pixmap = QPixmap()
+        self.scale = 1.0
+
+    def set_pixmap(self, pixmap: object, scale: float = 1.0) -> None:
+        self.pixmap = pixmap
+        self.set_scale(scale)
+        self.update()
+
+    def set_scale(self, scale: float) -> None:
+        self.scale = scale
+        size = self.pixmap.size() * scale if not self.pixmap.isNull() else QSize(0, 0)
+        if size != self.minimumSize() or size != self.maximumSize():
+            self.setFixedSize(size)
+
+    def paintEvent(self, event: QEvent) -> None:
+        from PySide6.QtGui import QPainter
+
+        if self.pixmap.isNull():
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.drawPixmap(self.rect(), self.pixmap)
+        p.end()
+
+
+class ResultsView(QWidget):
+    """An epoch's validation results: each head's accuracy, the confusion matrix with each
+    class's accuracy, and the worst-classified images (the run's ``worst.png``), from a dict
+    as :func:`designer.training.results.results_dict` makes it (``confusion.json``).
+
+    The picture of the worst images goes beside the matrix where it fits at its own size,
+    else below it, as wide as the view (down to :attr:`MIN_SCALE` of its size; narrower, the
+    view scrolls): its labels stay readable. Put the view in a QScrollArea (widgetResizable).
+    """
+
+    PLACEHOLDER = (
+        "The results of the latest validation appear here after a run's first epoch: each head's accuracy, "
+        "the confusion matrix with each class's accuracy, and the validation images with the highest loss. "
+        "Select a run under Runs to see its results."
+    )
+    #: The worst images are never drawn smaller than this (their labels would not read).
+    MIN_SCALE = 0.7
+    SPACING = 16
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        from PySide6.QtWidgets import QBoxLayout, QVBoxLayout
+
+        self.data: dict | None = None
+        self._viewport: QWidget | None = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        self.heads_label = QLabel()
+        self.heads_label.setWordWrap(True)
+        self.heads_label.setTextFormat(Qt.TextFormat.RichText)
+        self.heads_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.heads_label)
+        self.row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.row.setSpacing(self.SPACING)
+        self.matrix = ConfusionMatrixView()
+        self.matrix.setToolTip("Validation images by true class (rows) and the main head's prediction (columns)")
+        self.row.addWidget(self.matrix, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        right = QVBoxLayout()
+        self.worst_caption = QLabel()
+        self.worst_caption.setWordWrap(True)
+        self.worst = _ScaledImage()
+        right.addWidget(self.worst_caption)
+        right.addWidget(self.worst, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        right.addStretch(1)
+        self.row.addLayout(right, 1)
+        outer.addLayout(self.row)
+        outer.addStretch(1)
+        self.show_results(None)
+
+    # ------------------------------------------------------------------ layout
+    def showEvent(self, event: QEvent) -> None:
+        parent = self.parentWidget()
+        if parent is not self._viewport:  # the scroll area's viewport: its width is what there is
+            if self._viewport is not None:
+                self._viewport.removeEventFilter(self)
+            self._viewport = parent
+            if parent is not None:
+                parent.installEventFilter(self)
+        self.arrange()
+        super().showEvent(event)
+
+    def eventFilter(self, watched: object, event: QEvent) -> bool:
+        if watched is self._viewport and event.type() == QEvent.Type.Resize:
+            self.arrange()
+        return False
+
+    def resizeEvent(self, event: QEvent) -> None:
+        if self._viewport is None:
+            self.arrange()
+        super().resizeEvent(event)
+
+    def arrange(self, width: int | None = None) -> None:
+        """Beside or below, and the picture's scale, for ``width`` (default: the viewport's)."""
+        from PySide6.QtWidgets import QBoxLayout
+
+        if width is None:
+            width = (self._viewport or self).width()
+        pix = self.worst.pixmap
+        if pix.isNull():
+            self.row.setDirection(QBoxLayout.Direction.LeftToRight)
+            self.worst.set_scale(1.0)
+            return
+        m = self.layout().contentsMargins()
+        inner = width - m.left() - m.right()
+        side = inner - self.matrix.sizeHint().width() - self.SPACING
+        if side >= pix.width():
+            self.row.setDirection(QBoxLayout.Direction.LeftToRight)
+            self.worst.set_scale(1.0)
+        else:
+            self.row.setDirection(QBoxLayout.Direction.TopToBottom)
+            self.worst.set_scale(max(self.MIN_SCALE, min(1.0, inner / pix.width())))
+
+    def show_results(self, data: dict | None, where: str = "") -> None:
+        """Show ``data`` (None: the placeholder); ``where`` names the run (e.g. its folder's name)."""
+        from PySide6.QtGui import QPixmap
+
+        self.data = data
+        shown = data is not None
+        for w in (self.matrix, self.worst_caption, self.worst):
+            w.setVisible(shown)
+        if data is None:
+            self.heads_label.setText(html.escape(self.PLACEHOLDER, quote=False))
+            self.matrix.set_data([], [])
+            self.worst.set_pixmap(QPixmap())
+            return
+        self.heads_label.setText(self.heads_html(data, where))
+        self.matrix.set_data(data.get("confusion") or [], data.get("classes") or [])
+        pixmap = QPixmap(data["worst_image"]) if data.get("worst_image") else QPixmap()
+        self.worst.set_pixmap(pixmap)
+        self.arrange()
+        n = len(data.get("worst") or [])
+        if pixmap.isNull():
+            self.worst_caption.setText("No picture of the worst images (the run keeps them in its folder's worst.png).")
+        else:
+            self.worst_caption.setText(
+                f"The {n} validation images with the highest loss, worst first: true class, prediction "
+                "(red when wrong), index in the validation set and confidence"
+            )
+        self.worst.setToolTip(self.worst_text(data))
+
+    @staticmethod
+    def heads_html(data: dict, where: str = "") -> str:
+        """The heads line: the epoch, the main head's validation accuracy, then each aux head's."""
+
+        def pct(v: object) -> str:
+            return f"{v:.1%}" if isinstance(v, (int, float)) else "–"
+
+        parts = [f"main head <b>{pct(data.get('val_accuracy'))}</b>"]
+        aux = data.get("aux_accuracy") or {}
+        parts += [f"{html.escape(_aux_label(str(k)))} <b>{pct(v)}</b>" for k, v in aux.items()]
+        if not aux:
+            parts.append("no aux heads")
+        head = f"<b>Epoch {data.get('epoch', '?')}</b>" + (f" of {html.escape(where)}" if where else "")
+        return f"{head} · validation accuracy: " + " · ".join(parts)
+
+    @staticmethod
+    def worst_text(data: dict) -> str:
+        """The worst images as lines of text (the picture's tooltip)."""
+        classes = data.get("classes") or []
+
+        def name(i: object) -> str:
+            return str(classes[i]) if isinstance(i, int) and 0 <= i < len(classes) else str(i)
+
+        lines = []
+        for w in data.get("worst") or []:
+            line = (
+                f"#{w.get('index')}: {name(w.get('true'))} → {name(w.get('predicted'))} "
+                f"({w.get('confidence', 0):.0%}), loss {w.get('loss', 0):.2f}"
+            )
+            if w.get("file"):
+                line += f" — {w['file']}"
+            lines.append(line)
+        return "\n".join(lines)

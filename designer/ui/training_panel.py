@@ -57,11 +57,12 @@ from ..training.records import (
     StepRecord,
     TrainConfig,
 )  # fmt: skip
+from ..training.results import load_results, results_dict
 from ..training.threads import default_cpu_threads
 from .training_worker import TrainingRunner
 
 if TYPE_CHECKING:
-    from .plots import TrainingPlots
+    from .plots import ResultsView, TrainingPlots
     from .session import Session
 
 __all__ = ["TrainingDock"]
@@ -182,6 +183,13 @@ class TrainingDock(QDockWidget):
         self._curves_layout = QVBoxLayout(self._curves)
         self._curves_layout.setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self._curves, "Curves")
+        # The latest validation's results (confusion matrix, per-class and aux accuracy, worst
+        # images), or those of the run selected under Runs; made on first use, as the curves.
+        self._results: ResultsView | None = None
+        self.results_tab = QScrollArea()
+        self.results_tab.setWidgetResizable(True)
+        self.results_tab.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.tabs.addTab(self.results_tab, "Results")
         self.history = QTableWidget(0, len(HISTORY_COLUMNS))
         self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -199,7 +207,7 @@ class TrainingDock(QDockWidget):
         self.history.itemSelectionChanged.connect(self._on_history_item_selection_changed)
         self.open_folder_button.clicked.connect(self._on_open_folder_button_clicked)
         self.export_button.clicked.connect(self._on_export_button_clicked)
-        self.tabs.currentChanged.connect(lambda _i: self.refresh_history())
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.visibilityChanged.connect(self._on_self_visibility_changed)
 
     @property
@@ -211,6 +219,21 @@ class TrainingDock(QDockWidget):
             self._plots = TrainingPlots()
             self._curves_layout.addWidget(self._plots)
         return self._plots
+
+    @property
+    def results(self) -> ResultsView:
+        """The Results tab's view, created on first use."""
+        if self._results is None:
+            from .plots import ResultsView
+
+            self._results = ResultsView()
+            self.results_tab.setWidget(self._results)
+        return self._results
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.results_tab:
+            self.results  # noqa: B018 - build the view the first time its tab is opened
+        self.refresh_history()
 
     def _on_self_visibility_changed(self, visible: bool) -> None:
         if visible and self._plots is None:
@@ -365,6 +388,9 @@ class TrainingDock(QDockWidget):
         self.notice.hide()
         self._show_run_folder(Path(cfg.out_dir) if cfg.out_dir else None)
         self.plots.reset(())
+        # A continued run shows its results so far; a new one none yet.
+        if self._results is not None and not (cfg.out_dir and self.show_run_results(Path(cfg.out_dir))):
+            self.results.show_results(None)
         self.progress.setValue(0)
         self.progress.setFormat("")
         self.status_label.setText("Starting…")
@@ -439,6 +465,20 @@ class TrainingDock(QDockWidget):
         run_dir = self.selected_run()
         if run_dir is not None:
             self._show_run_folder(run_dir)
+            self.show_run_results(run_dir)
+
+    def show_run_results(self, run_dir: Path) -> bool:
+        """Show the results a run's folder keeps (confusion.json, worst.png). False when it has none."""
+        data = load_results(run_dir)
+        if data is None:
+            self.results.show_results(None)
+            self.results.heads_label.setText(
+                f"Run {run_dir.name} has no results: it ended before its first validation, "
+                "or was made by a version that did not keep them."
+            )
+            return False
+        self.results.show_results(data, f"run {run_dir.name}")
+        return True
 
     @Slot()
     def _on_open_folder_button_clicked(self) -> None:
@@ -503,6 +543,13 @@ class TrainingDock(QDockWidget):
             )
         elif isinstance(rec, EpochRecord):
             self.plots.add_epoch(rec)
+            if rec.confusion:
+                started = self.started
+                names = started.class_names if started else ()
+                where = f"run {Path(started.out_dir).name}" if started and started.out_dir else ""
+                data = results_dict(rec, names, started.aux_names if started else ())
+                data["worst_image"] = rec.worst_image  # the full path (the file keeps the name alone)
+                self.results.show_results(data, where)
         elif isinstance(rec, RunStarted):
             self.started = rec
             self._show_run_folder(Path(rec.out_dir) if rec.out_dir else None)

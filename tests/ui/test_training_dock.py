@@ -323,3 +323,69 @@ def test_an_unreadable_validation_image_is_shown_in_a_one_epoch_run(host, qtbot,
     assert w.dock.records[-1].status == "completed"
     assert not w.dock.notice.isHidden() and "broken.png" in w.dock.notice.text()
     assert "broken.png" in w.dock.history.item(0, 0).toolTip()
+
+
+# --------------------------------------------------------------------------- results
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_the_results_view_fills_in_after_a_run(host, qtbot, qapp, tmp_path, theme):
+    from PySide6.QtCore import QPoint
+
+    from designer.training.results import grid_size
+    from designer.ui import theme as themes
+
+    before = qapp.palette()
+    qapp.setPalette(themes.palette(themes.resolve(theme)))
+    try:
+        w = host(source=synthetic(train=64, val=40), tmp=tmp_path / "runs")
+        dock = w.dock
+        dock.show()
+        dock.resize(1400, 700)
+        dock.tabs.setCurrentWidget(dock.results_tab)
+        view = dock.results
+        assert view.matrix.isHidden() and "after a run's first epoch" in view.heads_label.text()
+        with qtbot.waitSignal(dock.runner.finished, timeout=60_000):
+            assert dock.start()
+        epoch = next(r for r in dock.records if type(r).__name__ == "EpochRecord")
+        qtbot.wait(50)
+        m = view.matrix
+        assert m.isVisible() and sum(map(sum, m.matrix)) == 40
+        assert m.matrix == [list(r) for r in epoch.confusion]
+        assert m.class_names == list(dock.started.class_names)
+        text = view.heads_label.text()
+        assert f"{epoch.val_accuracy:.1%}" in text and f"aux1 <b>{epoch.aux_accuracy['aux1']:.1%}</b>" in text
+        assert "main head" in text
+        assert view.worst.isVisible() and view.worst.pixmap.size().toTuple() == grid_size(16, 32, 32)
+        assert view.worst.size() == view.worst.pixmap.size(), "wide enough: the picture at its own size"
+        # Nothing overlaps: the heads line above, the matrix and the picture side by side.
+        heads, matrix = view.heads_label.geometry(), m.geometry()
+        picture = view.worst.geometry().united(view.worst_caption.geometry())
+        assert heads.bottom() < matrix.top() and heads.bottom() < picture.top()
+        assert not matrix.intersects(picture) and matrix.right() < picture.left()
+        assert m.size() == m.sizeHint(), "the whole matrix is shown"
+        # A cell's tooltip says what it counts.
+        r, c = 0, 1
+        assert m.cell_at(m.cell_rect(r, c).center()) == (r, c) and m.cell_at(QPoint(0, 0)) is None
+        assert m.cell_text(r, c).startswith(f"{m.class_names[0]} classified as {m.class_names[1]}: ")
+        image = dock.grab()
+        assert image.save(str(tmp_path / f"results_{theme}.png"))
+        # Narrow: the picture goes under the matrix, scaled no smaller than the view allows.
+        dock.resize(700, 500)
+        qtbot.wait(50)
+        matrix, picture = m.geometry(), view.worst.geometry()
+        assert matrix.bottom() < picture.top() and view.worst.width() >= 0.7 * view.worst.pixmap.width() - 1
+        # The run's folder keeps the same results: selecting the run under Runs shows them.
+        view.show_results(None)
+        dock.refresh_history()
+        dock.history.selectRow(0)
+        assert m.matrix == [list(r) for r in epoch.confusion] and not view.worst.pixmap.isNull()
+        assert "<b>Epoch 1</b> of run " in view.heads_label.text()
+    finally:
+        qapp.setPalette(before)
+
+
+def test_a_run_without_results_says_so(host, tmp_path):
+    w = host(tmp=tmp_path / "runs")
+    run_dir = tmp_path / "runs" / "old"
+    run_dir.mkdir(parents=True)
+    assert not w.dock.show_run_results(run_dir)
+    assert "has no results" in w.dock.results.heads_label.text() and w.dock.results.matrix.isHidden()
