@@ -43,7 +43,7 @@ CHECKPOINT_FORMAT = "inception-designer-checkpoint/1"
 EPOCH_FIELDS = [
     f.name
     for f in dataclasses.fields(EpochRecord)
-    if f.name not in ("class_accuracy", "aux_accuracy", "confusion", "worst", "worst_image")
+    if f.name not in ("class_accuracy", "aux_accuracy", "confusion", "worst", "worst_image", "branches", "branch_notes")
 ]
 STEP_FIELDS = ["step", "epoch", "loss", "main_loss", "accuracy", "lr", "images_per_s", "elapsed_s"]
 
@@ -127,6 +127,15 @@ def epoch_entry(rec: EpochRecord) -> dict[str, Any]:
     return entry
 
 
+def _branch_cells(entry: dict[str, Any], cols: list[tuple[str, str]]) -> list[Any]:
+    got = {(c, b[0]): b for c, rows in (entry.get("branches") or {}).items() for b in rows}
+    cells: list[Any] = []
+    for col in cols:
+        b = got.get(col)
+        cells += [b[1], b[2]] if b is not None else ["", ""]
+    return cells
+
+
 def _finite(obj: Any) -> Any:
     """JSON has no NaN or infinity: write them as null."""
     if isinstance(obj, float):
@@ -190,7 +199,16 @@ class RunLog:
         classes = [str(c) for c in self.info.get("class_names") or ()]
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(EPOCH_FIELDS + [f"val_accuracy.aux.{a}" for a in aux] + [f"val_accuracy.class.{c}" for c in classes])
+        # One activation and one gradient column per concat branch met in any epoch.
+        branch_cols = list(
+            dict.fromkeys((c, b[0]) for e in self.epochs for c, rows in (e.get("branches") or {}).items() for b in rows)
+        )
+        w.writerow(
+            EPOCH_FIELDS
+            + [f"val_accuracy.aux.{a}" for a in aux]
+            + [f"val_accuracy.class.{c}" for c in classes]
+            + [f"branch.{c}.{b}.{k}" for c, b in branch_cols for k in ("activation", "gradient")]
+        )
         for e in self.epochs:
             by_aux = e.get("aux_accuracy") or {}
             by_class = list(e.get("class_accuracy") or ())
@@ -199,6 +217,7 @@ class RunLog:
                 [e.get(k, "") for k in EPOCH_FIELDS]
                 + [by_aux.get(a, "") for a in aux]
                 + ["" if v is None else v for v in by_class[: len(classes)]]
+                + _branch_cells(e, branch_cols)
             )
         atomic_write_text(self.dir / "metrics.csv", buf.getvalue())
 

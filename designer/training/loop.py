@@ -27,12 +27,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .branches import BranchMeter, branch_advice
 from .checkpoint import DESIGN_FILE, RunLog, atomic_write_text, epoch_entry, load_checkpoint, save_checkpoint
 from .data import DataError, DataSource, check_compatible, open_dataset
 from .device import ConfigError, DeviceSetup, device_memory, setup_device
 from .optim import NonFiniteLoss, lr_at, make_optimizer, total_loss
 from .records import EpochRecord, ErrorRecord, Record, RunFinished, RunStarted, StatusRecord, StepRecord, TrainConfig
 from .results import WORST_COUNT, ValidationTally, to_display, write_results
+from .tensorboard import TensorBoardLog
 
 __all__ = ["RunControl", "NonFiniteLoss", "train", "total_loss", "lr_at", "evaluate"]
 
@@ -153,6 +155,10 @@ def train(
         if log is not None:
             log.finish(status="failed", message=err.message, finished_at=datetime.now().isoformat(timespec="seconds"))
         yield _finished(state, "failed", err.message)
+    finally:
+        state.pop("tb", TensorBoardLog("")).close()
+        if state.get("meter") is not None:
+            state["meter"].close()
 
 
 def _classify(exc: Exception, cfg: TrainConfig, state: dict[str, Any]) -> ErrorRecord:
@@ -238,6 +244,10 @@ def _run(
         start_epoch, step, best = int(ck["epoch"]), int(ck["step"]), ck.get("best_val_accuracy")
         history = list(ck.get("history", []))
     state.update(step=step, epochs=start_epoch, best=best, out_dir=cfg.out_dir)
+    meter = BranchMeter(doc, model, cfg.branch_every) if cfg.branch_every > 0 else None
+    if meter is not None and not meter:
+        meter = None
+    state["meter"] = meter
     runner = torch.compile(model) if cfg.compile else model
     spe = source.steps_per_epoch(cfg.batch_size)
     total = cfg.epochs * spe if not cfg.max_steps else min(cfg.epochs * spe, cfg.max_steps)
@@ -252,6 +262,7 @@ def _run(
         info = {k: v for k, v in dataclasses.asdict(started).items() if k != "config"}
         info.update(config=cfg.to_dict(), started_at=datetime.now().isoformat(timespec="seconds"), epochs=history)
         state["log"] = RunLog(cfg.out_dir, info, resume_step=step if cfg.resume else None)
+        state["tb"] = TensorBoardLog(cfg.out_dir)  # a no-op without the tensorboard package
         design = Path(cfg.out_dir) / DESIGN_FILE
         if not (cfg.resume and design.is_file()):  # the design trained, so the run can be continued
             from ..io.project import dumps
@@ -309,6 +320,8 @@ def _run(
             lr = lr_at(step, total, spe, cfg)
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            if meter is not None:
+                meter.step()
             with setup.autocast():
                 out = runner(x)
             loss, main, parts = total_loss(out, y, model.aux_weights, cfg.label_smoothing)
@@ -337,12 +350,16 @@ def _run(
                 rec = win.record(step, epoch, lr, dt, t_train, steps_run, total - step, model.aux_names, setup, state)
                 if "log" in state:
                     state["log"].add_step(rec)
+                    state["tb"].add_step(rec)
                 yield rec
             if cfg.max_steps and step >= cfg.max_steps:
                 break
         yield from new_notes()
         if stopped:
             break
+        if meter is not None:
+            meter.pause()
+        branches = meter.epoch() if meter is not None else {}
         result = evaluate(runner, source, setup, max(cfg.batch_size, 256), control, aux_names=model.aux_names)
         # What validation met (an unreadable validation image) is told now, with this epoch,
         # not after the next one (which a one-epoch run never has).
@@ -358,7 +375,7 @@ def _run(
             epoch + 1, step, ep_loss.item() / max(1, ep_n), ep_correct.item() / max(1, ep_n), val_loss, val_acc,
             lr, ep_n / max(ep_time, 1e-9), time.perf_counter() - state["t0"], is_best,
             tuple(result["class_accuracy"]), result["aux_accuracy"], tuple(tuple(r) for r in result["confusion"]),
-            worst,
+            worst, "", branches, branch_advice(branches),
         )  # fmt: skip
         if cfg.out_dir:
             images = result["worst_images"]
@@ -373,6 +390,7 @@ def _run(
                 checkpoint("best.pt", epoch + 1)
                 state["best_saved"] = True
             state["log"].add_epoch(rec)
+            state["tb"].add_epoch(rec)
         yield rec
         if cfg.max_steps and step >= cfg.max_steps:
             break

@@ -55,6 +55,9 @@ class TrainConfig:
         the app uses it so that slow and fast models both update the display smoothly.
     max_steps : int
         Stop after this many optimizer steps in total (0: no limit); for tests and benchmarks.
+    branch_every : int
+        Measure the branches' shares (:mod:`.branches`) on one training step in this many
+        (0: not at all).
     resume : str
         A checkpoint (``last.pt``) to continue from; ``epochs`` is then the total to reach.
     """
@@ -89,6 +92,7 @@ class TrainConfig:
     log_interval_s: float = 0.0
     max_steps: int = 0
     resume: str = ""
+    branch_every: int = 4
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -181,6 +185,11 @@ class EpochRecord:
     ``confidence``: the predicted class's probability; ``file``: the image's file, where
     the data has files); ``worst_image`` the PNG of those images in the run's folder ("":
     none written).
+
+    ``branches`` (see :mod:`.branches`): for every Concat, by its name, its inputs in
+    order as ``(branch name, activation share, gradient share)``, measured over the
+    epoch's (sampled) training steps; each share column sums to 1 per concat.
+    ``branch_notes``: advice for each branch under 3% of its concat's activation.
     """
 
     epoch: int
@@ -198,6 +207,8 @@ class EpochRecord:
     confusion: tuple[tuple[int, ...], ...] = ()
     worst: tuple[dict[str, Any], ...] = ()
     worst_image: str = ""
+    branches: dict[str, tuple[tuple[str, float, float], ...]] = field(default_factory=dict)
+    branch_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

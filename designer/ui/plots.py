@@ -15,7 +15,11 @@ the worst-classified images.
 
 from __future__ import annotations
 
+import csv
 import html
+import os
+from collections.abc import Sequence
+from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer
@@ -24,7 +28,14 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from ..training.records import EpochRecord, StepRecord
 
-__all__ = ["ConfusionMatrixView", "ResultsView", "TrainingPlots", "series_colours"]
+__all__ = [
+    "BranchesView",
+    "ConfusionMatrixView",
+    "ResultsView",
+    "TrainingPlots",
+    "read_epoch_metrics",
+    "series_colours",
+]
 
 #: Hues of the series, in order: train, validation, then aux heads, lr, throughput.
 _HUES = (210, 25, 130, 285, 50, 330, 175)
@@ -125,6 +136,8 @@ class TrainingPlots(QWidget):
         self._aux_names = tuple(aux_names)
         for plot in self.plots:
             plot.clear()
+        self._overlay: dict[str, tuple[pg.PlotDataItem, int, str]] = {}
+        self._overlay_legend: dict[int, list[tuple[str, int, str]]] = {}
         self._series.clear()
         self._curves.clear()
         keys = [
@@ -195,8 +208,8 @@ class TrainingPlots(QWidget):
     def reset_colours(self) -> None:
         """Re-derive every pen from the current palette (called on a theme change)."""
         colours = series_colours(self.palette())
-        for key, curve in self._curves.items():
-            index, style = self._styles[key]
+        pens = [(curve, *self._styles[key]) for key, curve in self._curves.items()]
+        for curve, index, style in pens + list(self._overlay.values()):
             c = QColor(colours[index % len(colours)])
             if style == "faint":
                 c.setAlpha(90)
@@ -233,7 +246,7 @@ class TrainingPlots(QWidget):
         """Plot ``index``'s title line: its name in bold, then a coloured sample and the name of
         each curve. Non-breaking spaces inside an entry, so a narrow plot wraps between entries."""
         parts = [f'<b style="color:{text.name()}">{html.escape(self.TITLES[index])}</b>']
-        for name, colour, style in self._legend[index]:
+        for name, colour, style in self._overlay_legend.get(index, self._legend[index]):
             c = QColor(colours[colour % len(colours)])
             if style == "faint":  # as the faint curve looks: blended into the background
                 c = _blend(c, self.palette().color(QPalette.ColorRole.Base), 0.45)
@@ -243,7 +256,63 @@ class TrainingPlots(QWidget):
 
     def legend_text(self, index: int) -> list[str]:
         """The names plot ``index``'s title gives its curves (tests)."""
-        return [name for name, _, _ in self._legend[index]]
+        return [name for name, _, _ in self._overlay_legend.get(index, self._legend[index])]
+
+    # ---------------------------------------------------------------- compare runs
+    def show_runs(self, runs: Sequence[tuple[str, dict[str, list[float]]]]) -> None:
+        """Overlay past runs' per-epoch curves in the loss and accuracy plots, in place of the
+        live ones: each run ``(name, columns of its metrics.csv)`` gets a colour of its own, its
+        validation loss and accuracy as lines with markers and its training loss dashed, named
+        in the title lines. No runs: the live (or last) run's curves again."""
+        for curve, _, _ in self._overlay.values():
+            for plot in (self.loss, self.acc):
+                if curve in plot.listDataItems():
+                    plot.removeItem(curve)
+        self._overlay = {}
+        self._overlay_legend = {}
+        live = not runs
+        for plot in (self.loss, self.acc):
+            for item in plot.listDataItems():
+                item.setVisible(live)
+        for i, (name, cols) in enumerate(runs):
+            x = cols.get("step") or []
+            for plot, col, label, style in (
+                (self.loss, "val_loss", f"{name} validation", "markers"),
+                (self.loss, "train_loss", f"{name} train", "dash"),
+                (self.acc, "val_accuracy", f"{name} validation", "markers"),
+            ):
+                ys = cols.get(col) or []
+                pts = [(a, b) for a, b in zip(x, ys, strict=False) if a == a and b == b]  # no NaN (empty cells)
+                curve = plot.plot([a for a, _ in pts], [b for _, b in pts])
+                self._overlay[f"{i}:{col}"] = (curve, i, style)
+                self._overlay_legend.setdefault(self.plots.index(plot), []).append((label, i, style))
+        self.reset_colours()
+
+    @property
+    def overlaid(self) -> dict[str, pg.PlotDataItem]:
+        """The overlaid runs' curves by ``"RUN_INDEX:COLUMN"`` (tests)."""
+        return {key: curve for key, (curve, _, _) in self._overlay.items()}
+
+
+def read_epoch_metrics(run_dir: str | os.PathLike[str]) -> dict[str, list[float]]:
+    """The numeric columns of a run's ``metrics.csv`` (one row per epoch); an empty cell is NaN.
+    Empty when the run has no such file (yet)."""
+    cols: dict[str, list[float]] = {}
+    try:
+        with (Path(run_dir) / "metrics.csv").open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return cols
+    for row in rows:
+        for key, text in row.items():
+            if key is None:
+                continue
+            try:
+                value = float(text) if text not in ("", None) else float("nan")
+            except ValueError:
+                continue
+            cols.setdefault(key, []).append(value)
+    return cols
 
 
 # --------------------------------------------------------------------------- results
@@ -645,3 +714,114 @@ class ResultsView(QWidget):
                 line += f" — {w['file']}"
             lines.append(line)
         return "\n".join(lines)
+
+
+def _short_branch(concat: str, name: str) -> str:
+    """A branch's name less what it shares with its concat's up to an underscore
+    (``inception_3a_1x1`` of ``inception_3a_concat``: ``1x1``)."""
+    common = os.path.commonprefix([concat, name])
+    cut = common.rfind("_") + 1
+    return name[cut:] if 0 < cut < len(name) else name
+
+
+class BranchesView(QWidget):
+    """What the branches do: one stacked horizontal bar per Concat, each input branch a segment
+    as wide as its share of the concat's output activation (``sum |y|`` over its channels, see
+    :mod:`designer.training.branches`), labelled with its name and share where it fits, the
+    gradient shares written under the bar; then the advice for branches under 3%.
+    :meth:`set_branches` takes an epoch record's ``branches`` and ``branch_notes``."""
+
+    BAR_HEIGHT = 22
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.branches: dict[str, list[tuple[str, float, float]]] = {}
+        self.notes: list[str] = []
+        self.caption = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_branches(self, branches: dict, notes: Sequence[str] = (), caption: str = "") -> None:
+        self.branches = {str(k): [(str(b[0]), float(b[1]), float(b[2])) for b in rows] for k, rows in branches.items()}
+        self.notes = [str(n) for n in notes]
+        self.caption = caption
+        self.setToolTip("\n".join(
+            f"{c}: " + ", ".join(f"{b} {a:.1%} act / {g:.1%} grad" for b, a, g in rows)
+            for c, rows in self.branches.items()
+        ))  # fmt: skip
+        self.updateGeometry()
+        self.update()
+
+    def _row_height(self) -> int:
+        return self.fontMetrics().height() * 2 + self.BAR_HEIGHT + 14
+
+    def sizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        lines = 1 + len(self.notes) + (0 if self.branches else 1)
+        return QSize(480, 8 + lines * (fm.height() + 4) + len(self.branches) * self._row_height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(200, self.sizeHint().height())
+
+    def paintEvent(self, event: QEvent) -> None:
+        from PySide6.QtGui import QPainter
+
+        pal = self.palette()
+        base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+        muted = QColor(text)
+        muted.setAlpha(160)
+        p = QPainter(self)
+        p.fillRect(self.rect(), base)
+        fm = self.fontMetrics()
+        lh = fm.height()
+        x0, w = 8, max(50, self.width() - 16)
+        y = 6
+        bold = p.font()
+        bold.setBold(True)
+        p.setFont(bold)
+        p.setPen(text)
+        head = "Branch shares of each Concat's activation" + (f" · {self.caption}" if self.caption else "")
+        p.drawText(QRect(x0, y, w, lh), Qt.AlignmentFlag.AlignLeft, fm.elidedText(head, Qt.TextElideMode.ElideRight, w))
+        y += lh + 4
+        if not self.branches:
+            p.setFont(self.font())
+            p.setPen(muted)
+            p.drawText(QRect(x0, y, w, lh), Qt.AlignmentFlag.AlignLeft,
+                       "No Concat measured yet (shown after each epoch; a design without concats has none).")  # fmt: skip
+        colours = series_colours(pal, 8)
+        for concat, rows in self.branches.items():
+            p.setFont(bold)
+            p.setPen(text)
+            p.drawText(QRect(x0, y, w, lh), Qt.AlignmentFlag.AlignLeft, concat)
+            y += lh + 2
+            p.setFont(self.font())
+            bx = x0
+            for i, (name, act, _g) in enumerate(rows):
+                seg = round(w * act) if i < len(rows) - 1 else x0 + w - bx
+                seg = max(0, min(seg, x0 + w - bx))
+                colour = colours[i % len(colours)]
+                if act < 0.03:
+                    colour = QColor(220, 50, 50)
+                r = QRect(bx, y, seg, self.BAR_HEIGHT)
+                p.fillRect(r, colour)
+                p.setPen(base)
+                p.drawLine(r.topRight(), r.bottomRight())
+                short = _short_branch(concat, name)
+                for label in (f"{short} {act:.0%}", f"{act:.0%}"):
+                    if fm.horizontalAdvance(label) + 6 <= seg:
+                        p.setPen(_on(colour))
+                        p.drawText(r, Qt.AlignmentFlag.AlignCenter, label)
+                        break
+                bx += seg
+            y += self.BAR_HEIGHT + 2
+            p.setPen(muted)
+            grads = "gradient: " + " · ".join(f"{_short_branch(concat, b)} {g:.0%}" for b, _a, g in rows)
+            p.drawText(QRect(x0, y, w, lh), Qt.AlignmentFlag.AlignLeft,
+                       fm.elidedText(grads, Qt.TextElideMode.ElideRight, w))  # fmt: skip
+            y += lh + 10
+        warn = QColor(220, 60, 60) if base.lightness() > 128 else QColor(255, 120, 110)
+        p.setPen(warn)
+        for note in self.notes:
+            p.drawText(QRect(x0, y, w, lh), Qt.AlignmentFlag.AlignLeft,
+                       fm.elidedText("⚠ " + note, Qt.TextElideMode.ElideRight, w))  # fmt: skip
+            y += lh + 4
+        p.end()

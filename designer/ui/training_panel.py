@@ -62,7 +62,7 @@ from ..training.threads import default_cpu_threads
 from .training_worker import TrainingRunner
 
 if TYPE_CHECKING:
-    from .plots import ResultsView, TrainingPlots
+    from .plots import BranchesView, ResultsView, TrainingPlots
     from .session import Session
 
 __all__ = ["TrainingDock"]
@@ -190,10 +190,20 @@ class TrainingDock(QDockWidget):
         self.results_tab.setWidgetResizable(True)
         self.results_tab.setFrameShape(QScrollArea.Shape.NoFrame)
         self.tabs.addTab(self.results_tab, "Results")
+        # Each Concat's branch shares of the activation (stacked bars, with low-share advice),
+        # updated at each epoch; made on first use.
+        self._branches: BranchesView | None = None
+        self.branches_tab = QScrollArea()
+        self.branches_tab.setWidgetResizable(True)
+        self.branches_tab.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.tabs.addTab(self.branches_tab, "Branches")
         self.history = QTableWidget(0, len(HISTORY_COLUMNS))
         self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # Two or more selected runs (Ctrl/Shift-click) are compared under Curves.
+        self.history.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.history.setToolTip("Select two or more runs (Ctrl- or Shift-click) to overlay their curves under Curves")
         self.history.verticalHeader().hide()
         self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tabs.addTab(self.history, "Runs")
@@ -230,9 +240,21 @@ class TrainingDock(QDockWidget):
             self.results_tab.setWidget(self._results)
         return self._results
 
+    @property
+    def branches(self) -> BranchesView:
+        """The Branches tab's view, created on first use."""
+        if self._branches is None:
+            from .plots import BranchesView
+
+            self._branches = BranchesView()
+            self.branches_tab.setWidget(self._branches)
+        return self._branches
+
     def _on_tabs_current_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.results_tab:
             self.results  # noqa: B018 - build the view the first time its tab is opened
+        if self.tabs.widget(index) is self.branches_tab:
+            self.branches  # noqa: B018
         self.refresh_history()
 
     def _on_self_visibility_changed(self, visible: bool) -> None:
@@ -466,6 +488,25 @@ class TrainingDock(QDockWidget):
         if run_dir is not None:
             self._show_run_folder(run_dir)
             self.show_run_results(run_dir)
+        self.compare_selected_runs()
+
+    def selected_runs(self) -> list[Path]:
+        """The folders of the runs selected under Runs, in the list's order."""
+        items = [self.history.item(r, 0) for r in sorted({i.row() for i in self.history.selectedItems()})]
+        return [Path(i.data(Qt.ItemDataRole.UserRole)) for i in items if i is not None]
+
+    def compare_selected_runs(self) -> bool:
+        """With two or more runs selected under Runs, overlay their loss and accuracy curves (from
+        their metrics.csv) under Curves; otherwise show the live (or last) run's. True when overlaid."""
+        runs = self.selected_runs()
+        runs = runs if len(runs) >= 2 else []
+        if runs or self._plots is not None:
+            from .plots import read_epoch_metrics
+
+            self.plots.show_runs([(r.name, read_epoch_metrics(r)) for r in runs])
+        index = self.tabs.indexOf(self._curves)
+        self.tabs.setTabText(index, f"Curves ({len(runs)} runs)" if runs else "Curves")
+        return bool(runs)
 
     def show_run_results(self, run_dir: Path) -> bool:
         """Show the results a run's folder keeps (confusion.json, worst.png). False when it has none."""
@@ -543,6 +584,8 @@ class TrainingDock(QDockWidget):
             )
         elif isinstance(rec, EpochRecord):
             self.plots.add_epoch(rec)
+            if rec.branches or self._branches is not None:
+                self.branches.set_branches(rec.branches, rec.branch_notes, f"epoch {rec.epoch}")
             if rec.confusion:
                 started = self.started
                 names = started.class_names if started else ()

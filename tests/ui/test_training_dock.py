@@ -389,3 +389,38 @@ def test_a_run_without_results_says_so(host, tmp_path):
     run_dir.mkdir(parents=True)
     assert not w.dock.show_run_results(run_dir)
     assert "has no results" in w.dock.results.heads_label.text() and w.dock.results.matrix.isHidden()
+
+
+def test_the_branches_tab_shows_each_concats_shares_after_an_epoch(host, qtbot, tmp_path):
+    """mini_inception, one epoch of a few batches: a stacked bar per Concat, drawn offscreen."""
+    from designer.io.project import load
+    from designer.training.records import EpochRecord
+
+    doc = load(Path(__file__).resolve().parents[2] / "resources" / "examples" / "mini_inception.json")
+    w = host(doc=doc, source=synthetic(train=96, val=32), tmp=tmp_path / "runs", log_every=1)
+    dock = w.dock
+    with qtbot.waitSignal(dock.runner.finished, timeout=120_000):
+        assert dock.start()
+    [epoch] = [r for r in dock.records if isinstance(r, EpochRecord)]
+    assert len(epoch.branches) >= 2
+    dock.tabs.setCurrentWidget(dock.branches_tab)
+    view = dock.branches
+    assert list(view.branches) == list(epoch.branches)
+    for rows in view.branches.values():
+        assert sum(r[1] for r in rows) == pytest.approx(1.0)
+    # A low-share branch is pointed out in the view as in the record.
+    low = {"inception_x": (("b1x1", 0.6, 0.5), ("b3_5x5", 0.02, 0.1), ("pool_proj", 0.38, 0.4))}
+    from designer.training.branches import branch_advice
+
+    notes = branch_advice(low)
+    assert notes == ("branch 'b3_5x5' of 'inception_x' carries 2% of the activation: try it narrower or drop it",)
+    out = Path("/tmp/branches")
+    out.mkdir(exist_ok=True)
+    dock.resize(900, 520)
+    dock.show()
+    qtbot.wait(50)
+    assert dock.grab().save(str(out / "branches_mini_inception.png"))
+    view.set_branches({**epoch.branches, **low}, epoch.branch_notes + notes, "epoch 1 + a made-up low branch")
+    qtbot.wait(50)
+    assert view.notes[-1] == notes[0]
+    assert dock.grab().save(str(out / "branches_low_share.png"))
