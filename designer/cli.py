@@ -55,6 +55,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{where}: {d.severity}: {d.message}")
         if d.fix is not None:
             print(f"    fix: {d.fix.label}")
+    if getattr(args, "sizes", False):
+        from .graph.input_sizes import analyse_input_sizes
+
+        sizes = analyse_input_sizes(doc, rep)
+        print(
+            f"input sizes: {sizes.summary()}"
+            if sizes is not None
+            else "input sizes: cannot be analysed "
+            "(the design needs exactly one Input node and no errors that do not depend on the size)"
+        )
     n_err, n_warn = len(rep.errors), len(rep.warnings)
     if rep.ok:
         out = fmt_shape(rep.shapes.get(rep.output_id)) if rep.output_id else "?"
@@ -342,7 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--advice",
         action="store_true",
-        help="also print design advice (bottlenecks, factorization, bias before BatchNorm)",
+        help="also print design advice (bottlenecks, factorization, bias or dropout or LRN next to "
+        "BatchNorm, representational bottlenecks, aux heads, unused nodes, receptive field, input sizes)",
+    )
+    p.add_argument(
+        "--sizes",
+        action="store_true",
+        help="also print the input sizes the design accepts: the smallest, and those at which a merge disagrees",
     )
     p = sub.add_parser("summary", help=COMMANDS["summary"][1])
     p.add_argument("file")

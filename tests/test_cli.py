@@ -523,3 +523,21 @@ def test_compare_without_latency_loads_no_torch(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_validate_sizes_says_where_a_concat_breaks(tmp_path, capsys) -> None:
+    """A 2x2/2 'valid' conv beside a 2x2/2 'same' one agree at even sizes only: --sizes says so."""
+    from designer.graph.document import GraphDocument
+
+    doc = GraphDocument("odd sizes")
+    x = doc.add_node("input", "input", {"channels": 8, "height": 28, "width": 28}).id
+    cat = doc.add_node("concat", "concat").id
+    for name, padding in (("b1", "valid"), ("b2", "same")):
+        conv = doc.add_node("conv", name, {"kernel_size": 2, "stride": 2, "padding": padding, "out_channels": 8}).id
+        doc.connect(x, conv)
+        doc.connect(conv, cat)
+    save(doc, tmp_path / "odd.json")
+    code, out, _ = run(capsys, "validate", str(tmp_path / "odd.json"), "--sizes")
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if line.startswith("input sizes: ")]
+    assert "works at 28 x 28" in line and "odd" in line and "27" in line and "'b1'" in line, line
