@@ -1,4 +1,4 @@
-"""The shipped examples: they load, validate, hit the figures in REFERENCE.md exactly, compile
+"""The shipped examples: they load, validate, hit the reference figures exactly (measured with PyTorch 2.13, checked against the published numbers; README, Examples), compile
 to models with those parameter counts and output shapes, and lay out without overlaps."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Parameters are counted as torch counts them (``sum(p.numel())``: conv/linear weights
 and biases, BatchNorm weight and bias; running statistics are buffers). MACs are
 multiply-accumulates per image for conv and linear layers only, biases and BatchNorm
-not counted (see REFERENCE.md). Activation memory is the number of output elements
+not counted (the convention of the published figures the tests check). Activation memory is the number of output elements
 of every layer inside a node, times 4 bytes (fp32), for one image.
 
 The receptive field is the size, in input pixels, of the window one output element sees
