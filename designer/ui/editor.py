@@ -170,9 +170,6 @@ class DesignEditor(QObject):
     def insert_on_edge(self, type_id: str, edge_id: str) -> str:
         return self._selected([operations.insert_on_edge(self.session, type_id, edge_id)])[0]
 
-    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> str:
-        return operations.connect(self.session, src, src_port, dst, dst_port)
-
     def delete_selection(self) -> None:
         operations.delete(self.session, self.selected_node_ids(), self.selected_edge_ids())
 

@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..graph.document import DocEvent, NodeRemoved, NodeRenamed, ParamChanged
 from ..graph.params import ParamError
-from . import icons
-from .commands import RenameCommand, SetParamCommand
+from . import icons, operations
 from .format import compact, grouped, params_text, percent, shape_text
 from .param_editors import ParamEditorWidget, make_editor, show_value
 from .session import Session
@@ -252,10 +251,7 @@ class InspectorDock(QDockWidget):
 
     def _set(self, key: str, value: Any) -> None:
         """Set the parameter within the field's edit session (consecutive values merge)."""
-        node = self.session.doc.nodes[self.node_id]
-        if value != node.params[key]:
-            session = self._edit_sessions.get(key, -1)
-            self.session.push(SetParamCommand(self.session.doc, self.node_id, key, value, session))
+        operations.set_param(self.session, self.node_id, key, value, self._edit_sessions.get(key, -1))
 
     def _end_edit(self, key: str) -> None:
         self._edit_sessions.pop(key, None)
@@ -268,8 +264,8 @@ class InspectorDock(QDockWidget):
         node = self.session.doc.nodes[self.node_id]
         if not text:
             self.name_edit.setText(node.name)
-        elif text != node.name:
-            self.session.push(RenameCommand(self.session.doc, self.node_id, text))
+        else:
+            operations.rename(self.session, self.node_id, text)
 
     def _flag(self, key: str, message: str) -> None:
         editor, error = self.editors[key], self.errors[key]

@@ -218,12 +218,15 @@ def auto_layout(session: Session) -> bool:
     return True
 
 
-def set_param(session: Session, node_id: str, key: str, value: Any, edit_session: int = -1) -> None:
-    """Set one parameter (validated by its spec first: raises ParamError, changing nothing).
-    Edits with the same ``edit_session`` >= 0 merge into one undo step."""
-    doc = session.doc
-    if doc.nodes[node_id].params[key] != doc.nodes[node_id].type.param(key).validate(value):
-        session.push(SetParamCommand(doc, node_id, key, value, edit_session))
+def set_param(session: Session, node_id: str, key: str, value: Any, edit_session: int = -1) -> bool:
+    """Set one parameter (validated by its spec: raises ParamError, changing nothing); False
+    when the value is the current one. Edits with the same ``edit_session`` >= 0 merge into
+    one undo step."""
+    cmd = SetParamCommand(session.doc, node_id, key, value, edit_session)  # validates
+    if cmd.new == cmd.old:
+        return False
+    session.push(cmd)
+    return True
 
 
 def rename(session: Session, node_id: str, name: str) -> bool:
