@@ -476,6 +476,12 @@ def _block_doc(plan: Plan, block_index: int, node_calls: dict[int, Call], users:
     return [*lines, *_para(f"Used as {_who(users)}.", _INDENT)]
 
 
+def _family_stem(plan: Plan, users: list[tuple[int, Skeleton]]) -> str:
+    """What a family of blocks' class is called: its module definition's name, or the blocks' shared name."""
+    first = plan.blocks[users[0][0]]
+    return first.class_name or _shared_name([plan.blocks[u[0]].name for u in users])
+
+
 def _block_classes(
     plan: Plan,
     classes: Namespace,
@@ -493,10 +499,10 @@ def _block_classes(
         bare, ret_type, params = _block_forward(plan, block.index, comments=False)
         bares[block.index] = bare
         sk = skeleton([(pn.ident, node_calls[pn.index]) for pn in members if pn.index in node_calls], bare)
-        families.setdefault((sk.key, params, ret_type), []).append((block.index, sk))
+        families.setdefault((sk.key, params, ret_type, block.class_name), []).append((block.index, sk))
     out: list[tuple[str, str]] = []
-    stems = Counter(_shared_name([plan.blocks[u[0]].name for u in users]) for users in families.values())
-    for (_key, params, ret_type), users in families.items():
+    stems = Counter(_family_stem(plan, users) for users in families.values())
+    for (_key, params, ret_type, class_name), users in families.items():
         blocks = [plan.blocks[index] for index, _ in users]
         sks = [sk for _, sk in users]
         widths = [nodes[b.inputs[0]].out_shape[0] for b in blocks] if all(len(b.inputs) == 1 for b in blocks) else None
@@ -507,8 +513,8 @@ def _block_classes(
                     fixed[slot] = "in_channels"
         fam = plan_family(sks, widths, fixed=fixed, name_column=_column_arg, avoid=avoid)
         names = [b.name for b in blocks]
-        stem = _shared_name(names)
-        if len(blocks) > 1 and stems[stem] > 1:  # another family has the same stem: say which blocks
+        stem = _family_stem(plan, users)
+        if len(blocks) > 1 and stems[stem] > 1 and not class_name:  # another family has the same stem: say which blocks
             cut = len(os.path.commonprefix(names))
             stem += f"{names[0][cut:]}{'And' if len(names) == 2 else 'To'}{names[-1][cut:]}"
         name = _class_name(stem, "Block")

@@ -84,6 +84,8 @@ class PlanBlock:
     #: Member slots read outside the block, or returned by the model (the block's results).
     outputs: tuple[int, ...]
     aux_only: bool = False
+    #: The class to name the block's module after (a module instance: its definition's name).
+    class_name: str = ""
 
 
 @dataclass
@@ -126,12 +128,23 @@ class Plan:
 
 
 def make_plan(doc: GraphDocument, report: Report | None = None) -> Plan:
-    """Flatten a document into a plan; raises :class:`CompileError` if it has errors."""
+    """Flatten a document into a plan; raises :class:`CompileError` if it has errors.
+
+    Module instances are compiled from :func:`~designer.graph.modules.expand`'s design: each
+    instance a block (``inception3a.b1_1x1.conv.weight``) whose class is its definition's.
+    """
     rep = report if report is not None and report.revision == doc.revision else validate(doc)
     if not rep.ok:
         first = rep.errors[0].message
         more = f" (and {len(rep.errors) - 1} more)" if len(rep.errors) > 1 else ""
         raise CompileError(f"the design has errors: {first}{more}", rep.errors)
+    if doc.has_library and doc.instances():
+        from ..graph.expand import expand
+
+        doc = expand(doc)
+        rep = validate(doc)
+        if not rep.ok:  # the same checks on the same layers: only a bug gets here
+            raise CompileError(f"the expanded design has errors: {rep.errors[0].message}", rep.errors)
     inputs = [nid for nid in rep.order if doc.nodes[nid].type.role == "input"]
     if len(inputs) != 1:
         raise CompileError(f"a compiled model takes one Input node; this design has {len(inputs)}")
@@ -314,6 +327,7 @@ def _assemble(
                 inputs=tuple(ins),
                 outputs=outs,
                 aux_only=all(n not in rep.main for n in members),
+                class_name=group.class_name,
             )
         )
         plan.program.append(("block", b))

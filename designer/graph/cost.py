@@ -106,10 +106,7 @@ def _figures(steps: Sequence[Step]) -> tuple[tuple[int, int, int, int, int, int,
         layer = step.layer
         params += layer.params()
         macs += layer.macs(step.in_shape, step.out_shape)
-        n = 1
-        for d in step.out_shape:
-            n *= d
-        acts += n
+        acts += layer.elements(step.out_shape)
         kh, kw, lh, lw = layer.rf(step.in_shape)
         ah, aw = ah + (kh - 1) * sh, aw + (kw - 1) * sw
         sh, sw = sh * lh, sw * lw

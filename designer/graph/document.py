@@ -28,6 +28,8 @@ from .params import ParamError
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .modules import ModuleLibrary
+
 __all__ = [
     "Node",
     "Edge",
@@ -45,6 +47,8 @@ __all__ = [
     "GroupAdded",
     "GroupRemoved",
     "DocumentReset",
+    "ModuleChanged",
+    "MODULE_PREFIX",
     "new_id",
 ]
 
@@ -65,10 +69,12 @@ class Node:
     name: str
     params: dict[str, Any]
     pos: tuple[float, float] = (0.0, 0.0)
+    #: The resolved type (a built-in node type, or a module definition's type); set by the document.
+    ntype: registry.NodeType | None = field(default=None, repr=False, compare=False)
 
     @property
     def type(self) -> registry.NodeType:
-        return registry.get(self.type_id)
+        return self.ntype if self.ntype is not None else registry.get(self.type_id)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,9 @@ class Group:
     name: str
     node_ids: list[str] = field(default_factory=list)
     color: str = ""
+    #: The class the compiler names this block's module after (set for module instances by
+    #: :func:`designer.graph.modules.expand`; "" lets the code generator choose).
+    class_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,18 @@ class DocumentReset(DocEvent):
     """Everything may have changed (cleared, or loaded anew)."""
 
 
+@dataclass(frozen=True)
+class ModuleChanged(DocEvent):
+    """A module definition of the document's library was added, removed or edited
+    (its instances' shapes and figures may have changed)."""
+
+    module_id: str
+
+
+#: Type ids of module instances are ``"module:" + definition id``.
+MODULE_PREFIX = "module:"
+
+
 def _move_last_to(mapping: dict[str, Any], index: int) -> None:
     """Move the last entry of an insertion-ordered dict to ``index`` (in place)."""
     items = list(mapping.items())
@@ -164,7 +185,7 @@ _NAME_TAIL = re.compile(r"^(.*?)(?:_(\d+))?$")
 class GraphDocument:
     """Nodes and edges of one design. Input order into a multi port is edge insertion order."""
 
-    def __init__(self, name: str = "Untitled", description: str = ""):
+    def __init__(self, name: str = "Untitled", description: str = "", library: ModuleLibrary | None = None):
         self.name = name
         self.description = description
         self.nodes: dict[str, Node] = {}
@@ -179,6 +200,60 @@ class GraphDocument:
         self._listeners: list[Callable[[DocEvent], None]] = []
         #: Bumped on every change; views and caches compare it.
         self.revision = 0
+        self._library: ModuleLibrary | None = None
+        self._unsubscribe_library: Callable[[], None] | None = None
+        if library is not None:
+            self.library = library
+
+    # ---------------------------------------------------------------- modules
+    @property
+    def library(self) -> ModuleLibrary:
+        """The module definitions this design (and every definition in it) can instantiate."""
+        if self._library is None:
+            from .modules import ModuleLibrary
+
+            self.library = ModuleLibrary()
+        return self._library  # type: ignore[return-value]
+
+    @library.setter
+    def library(self, library: ModuleLibrary) -> None:
+        if self._unsubscribe_library is not None:
+            self._unsubscribe_library()
+        self._library = library
+        self._unsubscribe_library = library.subscribe(self._on_library_changed)
+
+    @property
+    def has_library(self) -> bool:
+        """True when the library holds at least one definition (without creating one)."""
+        return self._library is not None and bool(self._library.defs)
+
+    def _on_library_changed(self, module_id: str) -> None:
+        # An instance's parameters follow its definition's exposed ones (new ones take the
+        # definition's value, removed ones go); undo commands restore values themselves.
+        lib = self._library
+        for node in self.nodes.values():
+            if node.type_id.startswith(MODULE_PREFIX) and node.ntype is not None and lib is not None:
+                if node.type_id[len(MODULE_PREFIX) :] not in lib.defs:
+                    continue
+                specs = node.ntype.params
+                if set(node.params) != {s.name for s in specs}:
+                    node.params = node.ntype.validate_params(
+                        {k: v for k, v in node.params.items() if k in {s.name for s in specs}}
+                    )
+        self._emit(ModuleChanged(module_id))
+
+    def type_of(self, type_id: str) -> registry.NodeType:
+        """The node type for a type id: a built-in one, or a module of :attr:`library`."""
+        if type_id.startswith(MODULE_PREFIX):
+            return self.library.type_of(type_id)
+        return registry.get(type_id)
+
+    def instances(self, module_id: str | None = None) -> list[Node]:
+        """The module instances among this design's nodes (of one definition, or of any)."""
+        if module_id is None:
+            return [n for n in self.nodes.values() if n.type_id.startswith(MODULE_PREFIX)]
+        tid = MODULE_PREFIX + module_id
+        return [n for n in self.nodes.values() if n.type_id == tid]
 
     # ------------------------------------------------------------- structure
     @property
@@ -243,7 +318,7 @@ class GraphDocument:
 
         ``index`` puts it at that place in the node order (undo restores a deleted node
         where it was, so the saved file is the same as before); last by default."""
-        ntype = registry.get(type_id)
+        ntype = self.type_of(type_id)
         node_id = node_id or new_id()
         if node_id in self.nodes:
             raise GraphError(f"a node with id {node_id!r} already exists")
@@ -254,6 +329,7 @@ class GraphDocument:
             name or self.unique_name(ntype.name_stem or ntype.type_id),
             values,
             (float(pos[0]), float(pos[1])),
+            ntype,
         )
         self.nodes[node_id] = node
         if index is not None and index < len(self.nodes) - 1:
@@ -492,14 +568,21 @@ class GraphDocument:
             self.add_group_data(g)
 
     # ---------------------------------------------------------- serialisation
+    def graph_data(self) -> dict[str, Any]:
+        """Nodes, edges (in input order) and groups as plain data (no name, no modules)."""
+        return {
+            "nodes": [self.node_data(nid) for nid in self.nodes],
+            "edges": [self.edge_data(eid) for nid in self.nodes for eid in self._in[nid]],
+            "groups": [self.group_data(gid) for gid in self.groups],
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the project file (see :mod:`designer.io.project` for the format)."""
         return {
             "name": self.name,
             "description": self.description,
-            "nodes": [self.node_data(nid) for nid in self.nodes],
-            "edges": [self.edge_data(eid) for nid in self.nodes for eid in self._in[nid]],
-            "groups": [self.group_data(gid) for gid in self.groups],
+            **self.graph_data(),
+            "modules": self._library.to_list() if self._library is not None else [],
         }
 
     @classmethod
@@ -510,6 +593,10 @@ class GraphDocument:
         field and reports problems by position; this is the trusted fast path.
         """
         doc = cls(data.get("name", "Untitled"), data.get("description", ""))
+        if data.get("modules"):
+            from .modules import ModuleLibrary
+
+            doc.library = ModuleLibrary.from_list(data["modules"])
         doc.add_graph_data(data)
         doc.revision = 0
         return doc

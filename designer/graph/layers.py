@@ -271,6 +271,13 @@ class Layer:
         """Receptive-field step ``(kernel_h, kernel_w, stride_h, stride_w)`` (effective kernel)."""
         return 1, 1, 1, 1
 
+    def elements(self, out_shape: Shape) -> int:
+        """Activation values this layer keeps for one image (its output's size)."""
+        n = 1
+        for d in out_shape:
+            n *= d
+        return n
+
     def call(self) -> Call:  # pragma: no cover - abstract
         """How to construct the torch module, as data (see :class:`Call`)."""
         raise NotImplementedError

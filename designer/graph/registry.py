@@ -149,6 +149,9 @@ class NodeType:
     legacy_ids: ClassVar[tuple[str, ...]] = ()
     #: Default node name stem ("conv" -> conv, conv_1, ...).
     name_stem: ClassVar[str] = ""
+    #: Changes when what the type computes changes (a module definition is edited); part of
+    #: the inference cache's key. Built-in types never change.
+    version: ClassVar[int] = 0
 
     # ----------------------------------------------------------------- params
     @classmethod

@@ -21,7 +21,20 @@ from .params import ParamError
 from .registry import Step
 from .shapes import Shape, ShapeError
 
-__all__ = ["Report", "validate"]
+__all__ = ["Bindings", "Report", "validate"]
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """What an instance fixes when its module definition is validated for it.
+
+    ``shapes``: the output shape of each ``Module input`` node (the tensor arriving at the
+    instance's port); ``params``: full parameter dicts replacing those of inner nodes (the
+    instance's values of exposed parameters).
+    """
+
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,11 +99,12 @@ def _check_size(shape: Shape) -> None:
 
 
 def _infer(ntype: Any, params: dict[str, Any], ins: list[Shape]) -> tuple[Shape, tuple[Step, ...]]:
-    key: tuple[Any, ...] = (ntype, tuple(params.items()), tuple(ins))
+    # ``version`` changes when a module definition is edited (built-in types: always 0).
+    key: tuple[Any, ...] = (ntype, ntype.version, tuple(params.items()), tuple(ins))
     try:
         hit = _INFER_CACHE.get(key)
     except TypeError:  # a pair parameter such as [1, 7] is a list
-        key = (ntype, tuple((k, tuple(v) if type(v) is list else v) for k, v in params.items()), key[2])
+        key = (ntype, key[1], tuple((k, tuple(v) if type(v) is list else v) for k, v in params.items()), key[3])
         try:
             hit = _INFER_CACHE.get(key)
         except TypeError:  # an unhashable value that validated parameters never have
@@ -127,9 +141,14 @@ def gc_paused(fn):
 
 
 @gc_paused
-def validate(doc: GraphDocument) -> Report:
-    """Check the document and infer every node's output shape."""
+def validate(doc: GraphDocument, bindings: Bindings | None = None) -> Report:
+    """Check the document and infer every node's output shape.
+
+    ``bindings`` validates a module definition for one instance (see :class:`Bindings`).
+    """
     rep = Report(revision=doc.revision)
+    bound = bindings.shapes if bindings is not None else {}
+    overrides = bindings.params if bindings is not None else {}
     diag = rep.diagnostics.append
     nodes = doc.nodes
     succ = doc.succ  # networkx-layout adjacency dicts, read only: networkx's views cost more than this whole loop
@@ -269,8 +288,13 @@ def validate(doc: GraphDocument) -> Report:
             continue
         n = nodes[nid]
         rep.in_shapes[nid] = ins  # type: ignore[assignment]
+        if bound and nid in bound:
+            shapes[nid] = bound[nid]
+            rep.steps[nid] = ()
+            continue
         try:
-            out, steps = _infer(types[nid], n.params, ins)  # type: ignore[arg-type]
+            params = overrides.get(nid, n.params) if overrides else n.params
+            out, steps = _infer(types[nid], params, ins)  # type: ignore[arg-type]
         except MergeMismatch as exc:
             rep.diagnostics.extend(merge_diagnostics(doc, rep, n, spatial=exc.spatial, infer=_infer))
             continue

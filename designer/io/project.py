@@ -1,17 +1,26 @@
 """Project files: versioned JSON, checked field by field, saved atomically.
 
-Format (``format_version`` 1)::
+Format (``format_version`` 2)::
 
     {
-      "format_version": 1,
+      "format_version": 2,
       "app": "inception-designer",
       "name": "Inception module", "description": "...",
       "nodes":  [{"id": "<hex>", "type": "conv", "name": "b1",
                   "params": {"out_channels": 64, ...}, "pos": [x, y]}, ...],
       "edges":  [{"id": "<hex>", "src": "<node id>", "src_port": "out",
                   "dst": "<node id>", "dst_port": "in"}, ...],
-      "groups": [{"id": "<hex>", "name": "inception_3a", "nodes": ["<node id>", ...], "color": ""}]
+      "groups": [{"id": "<hex>", "name": "inception_3a", "nodes": ["<node id>", ...], "color": ""}],
+      "modules": [{"id": "<id>", "name": "Inception", "description": "...",
+                   "nodes": [...], "edges": [...], "groups": [...],
+                   "exposed": [{"name": "ch1x1", "node": "<inner node id>", "param": "out_channels"}]}]
     }
+
+A module instance is a node of type ``"module:<module id>"``; its parameters are the
+definition's exposed ones plus ``repeat``. A module's body has ``module_input`` nodes (the
+instance's ports ``in``, ``in2``, ... in node order) and one ``module_output``; it may
+instantiate other modules of the file, never itself. Version-1 files (no modules) load
+and save as version 2.
 
 Every parameter is written out (not only those that differ from the default), so a
 file means the same thing when a default changes. The order of ``edges`` into a
@@ -34,17 +43,19 @@ from pathlib import Path
 from typing import Any
 
 from ..graph import registry
-from ..graph.document import GraphDocument
+from ..graph.document import MODULE_PREFIX, GraphDocument
+from ..graph.modules import ExposedParam, ModuleLibrary
 from ..graph.params import ParamError
 
 __all__ = ["FORMAT_VERSION", "ProjectError", "dumps", "loads", "load", "save", "atomic_write_text"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 APP_ID = "inception-designer"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NODES = 100_000
 MAX_EDGES = 400_000
 _ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
 class ProjectError(ValueError):
@@ -52,7 +63,12 @@ class ProjectError(ValueError):
 
 
 #: ``MIGRATIONS[n]`` turns a version-n document dict into version n+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 adds module definitions (``modules``); a version-1 design has none."""
+    return {**data, "format_version": 2, "modules": []}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 # --------------------------------------------------------------------------- writing
@@ -254,19 +270,125 @@ def from_data(data: Any, source: str = "<project>") -> GraphDocument:
         version += 1
     name = c.get(data, "name", str, "", "Untitled")
     description = c.get(data, "description", str, "", "")
-    nodes = c.get(data, "nodes", list, "")
-    edges = c.get(data, "edges", list, "", [])
-    groups = c.get(data, "groups", list, "", [])
-    if len(nodes) > MAX_NODES:
-        raise c.fail("nodes", f"{len(nodes)} nodes is more than this version handles ({MAX_NODES})")
-    if len(edges) > MAX_EDGES:
-        raise c.fail("edges", f"{len(edges)} edges is more than this version handles ({MAX_EDGES})")
+    library = _check_modules(c, c.get(data, "modules", list, "", []))
+    clean = _check_graph(c, data, "", library.type_of_checked)
+    doc = GraphDocument(name, description, library=library if library.defs else None)
+    doc.add_graph_data(clean)
+    doc.revision = 0
+    return doc
 
-    clean: dict[str, Any] = {"name": name, "description": description, "nodes": [], "edges": [], "groups": []}
+
+class _Library(ModuleLibrary):
+    """A library being loaded: unknown module types fail with the loader's message."""
+
+    def type_of_checked(self, type_id: str) -> registry.NodeType:
+        if type_id.startswith(MODULE_PREFIX):
+            return self.type_of(type_id)
+        return registry.get(type_id)
+
+
+def _check_modules(c: _Checker, items: list[Any]) -> ModuleLibrary:
+    """Check the module definitions and build them, each after the ones it uses."""
+    lib = _Library()
+    where_of: dict[str, str] = {}
+    uses: dict[str, list[tuple[str, str]]] = {}  # module id -> [(used id, where)]
+    names: dict[str, str] = {}
+    for i, m in enumerate(items):
+        where = f"modules[{i}]"
+        if not isinstance(m, dict):
+            raise c.fail(where, f"expected an object, got {type(m).__name__}")
+        mid = c.ident(m, "id", where)
+        mname = c.get(m, "name", str, where)
+        if not _MODULE_NAME.match(mname):
+            raise c.fail(f"{where}.name", f"{_short(mname)} is not a module name (letters, digits and _)")
+        where += f" (module {mname!r})"
+        if mid in where_of:
+            raise c.fail(f"{where}.id", f"duplicate module id {mid!r}")
+        if mname in names:
+            raise c.fail(f"{where}.name", f"two modules are called {mname!r}")
+        names[mname] = mid
+        where_of[mid] = where
+        nodes = c.get(m, "nodes", list, where)
+        uses[mid] = []
+        for j, n in enumerate(nodes):
+            t = n.get("type") if isinstance(n, dict) else None
+            if isinstance(t, str) and t.startswith(MODULE_PREFIX):
+                uses[mid].append((t[len(MODULE_PREFIX) :], f"{where}.nodes[{j}]"))
+    for used in uses.values():
+        for uid, where in used:
+            if uid not in where_of:
+                raise c.fail(f"{where}.type", f"refers to a module the file does not define ({_short(uid)})")
+    # Each definition after those it uses; a cycle is a module that contains itself.
+    done: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(mid: str, path: list[str]) -> None:
+        if state.get(mid) == 2:
+            return
+        if state.get(mid) == 1:
+            loop = path[path.index(mid) :] + [mid]
+            chain = " -> ".join(repr(items[_index(where_of[m])]["name"]) for m in loop)
+            raise c.fail(where_of[mid], f"the module contains itself ({chain})")
+        state[mid] = 1
+        for uid, _ in uses[mid]:
+            visit(uid, [*path, mid])
+        state[mid] = 2
+        done.append(mid)
+
+    for mid in uses:
+        visit(mid, [])
+    order = {mid: k for k, mid in enumerate(uses)}
+    for mid in done:
+        m = items[order[mid]]
+        where = where_of[mid]
+        graph = _check_graph(c, m, where, lib.type_of_checked)
+        ports = [n for n in graph["nodes"] if n["type"] == "module_input"]
+        outs = [n for n in graph["nodes"] if n["type"] == "module_output"]
+        if not ports:
+            raise c.fail(where, "the module has no Module input node")
+        if len(outs) != 1:
+            raise c.fail(where, f"a module has exactly one Module output node, this one has {len(outs)}")
+        d = lib.new_def(m["name"], graph, (), mid, c.get(m, "description", str, where, ""))
+        exposed = []
+        for j, e in enumerate(c.get(m, "exposed", list, where, [])):
+            ew = f"{where}.exposed[{j}]"
+            if not isinstance(e, dict):
+                raise c.fail(ew, f"expected an object, got {type(e).__name__}")
+            exposed.append(
+                ExposedParam(c.get(e, "name", str, ew), c.get(e, "node", str, ew), c.get(e, "param", str, ew))
+            )
+            try:
+                d.check_exposed(exposed)
+            except ParamError as exc:
+                raise c.fail(ew, str(exc)) from None
+        d.exposed = exposed
+        lib.defs[mid] = d
+    lib.defs = {mid: lib.defs[mid] for mid in uses}  # the file's order
+    return lib
+
+
+def _index(where: str) -> int:
+    return int(where[len("modules[") : where.index("]")])
+
+
+def _check_graph(
+    c: _Checker, data: dict[str, Any], at: str, type_of: Callable[[str], registry.NodeType]
+) -> dict[str, Any]:
+    """Check the nodes, edges and groups of a design or a module body; returns them clean."""
+    prefix = f"{at}." if at else ""
+    nodes = c.get(data, "nodes", list, at)
+    edges = c.get(data, "edges", list, at, [])
+    groups = c.get(data, "groups", list, at, [])
+    if len(nodes) > MAX_NODES:
+        raise c.fail(f"{prefix}nodes", f"{len(nodes)} nodes is more than this version handles ({MAX_NODES})")
+    if len(edges) > MAX_EDGES:
+        raise c.fail(f"{prefix}edges", f"{len(edges)} edges is more than this version handles ({MAX_EDGES})")
+
+    clean: dict[str, Any] = {"nodes": [], "edges": [], "groups": []}
     ids: dict[str, str] = {}
     ports: dict[str, registry.NodeType] = {}
     for i, n in enumerate(nodes):
-        where = f"nodes[{i}]"
+        where = f"{prefix}nodes[{i}]"
         if not isinstance(n, dict):
             raise c.fail(where, f"expected an object, got {type(n).__name__}")
         nid = c.ident(n, "id", where)
@@ -277,9 +399,11 @@ def from_data(data: Any, source: str = "<project>") -> GraphDocument:
             raise c.fail(where, f"duplicate node id {nid!r} (also used by node {ids[nid]!r})")
         type_id = c.get(n, "type", str, where)
         try:
-            ntype = registry.get(type_id)
+            ntype = type_of(type_id)
         except registry.UnknownNodeType:
             raise c.fail(f"{where}.type", f"unknown node type {_short(type_id)}") from None
+        if not at and type_id in ("module_input", "module_output"):
+            raise c.fail(f"{where}.type", f"a {ntype.display_name} node belongs inside a module definition")
         if label is None:
             raise c.fail(where, "missing field 'name'")
         if not label.strip() or len(label) > 200:
@@ -307,7 +431,7 @@ def from_data(data: Any, source: str = "<project>") -> GraphDocument:
 
     seen_edges: set[str] = set()
     for i, e in enumerate(edges):
-        where = f"edges[{i}]"
+        where = f"{prefix}edges[{i}]"
         if not isinstance(e, dict):
             raise c.fail(where, f"expected an object, got {type(e).__name__}")
         eid = c.ident(e, "id", where)
@@ -334,7 +458,7 @@ def from_data(data: Any, source: str = "<project>") -> GraphDocument:
 
     seen_groups: set[str] = set()
     for i, g in enumerate(groups):
-        where = f"groups[{i}]"
+        where = f"{prefix}groups[{i}]"
         if not isinstance(g, dict):
             raise c.fail(where, f"expected an object, got {type(g).__name__}")
         gid = c.ident(g, "id", where)
@@ -348,8 +472,7 @@ def from_data(data: Any, source: str = "<project>") -> GraphDocument:
                 raise c.fail(f"{where}.nodes[{j}]", f"refers to a node that does not exist ({_short(m)})")
         color = c.get(g, "color", str, where, "")
         clean["groups"].append({"id": gid, "name": gname, "nodes": members, "color": color})
-
-    return GraphDocument.from_dict(clean)
+    return clean
 
 
 def load(path: str | os.PathLike[str]) -> GraphDocument:

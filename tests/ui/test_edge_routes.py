@@ -72,7 +72,9 @@ def test_zoomed_out_blocks_are_named_beside_their_frames_and_fit_ignores_that_ro
         bg = QColor(window.theme.canvas).rgb()
         grid = {QColor(window.theme.grid_minor).rgb(), QColor(window.theme.grid_major).rgb()}
         return sum(
-            image.pixel(x, y) not in grid | {bg} for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+            image.pixel(x, y) not in grid | {bg}
+            for x in range(0, image.width(), 2)
+            for y in range(0, image.height(), 2)
         )
 
     assert ink(0.1) > 20, "at 10% the block's name is written beside it"

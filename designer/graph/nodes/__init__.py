@@ -1,3 +1,3 @@
 """The built-in node types, one module per family. Importing this package registers them."""
 
-from . import conv, heads, io, merge, misc, pool  # noqa: F401
+from . import conv, heads, io, merge, misc, pool, ports  # noqa: F401
