@@ -321,44 +321,44 @@ class ModuleLibrary:
 
     @classmethod
     def from_list(cls, items: list[dict[str, Any]]) -> ModuleLibrary:
-        """Rebuild from :meth:`to_list` (checked data: see :mod:`designer.io.project`).
-
-        Definitions are created empty first, so a body may instantiate any of them.
-        """
+        """Rebuild from :meth:`to_list` (checked data: see :mod:`designer.io.project`)."""
         lib = cls()
-        for item in items:
-            d = lib.new_def(item["name"], None, (), item["id"], item.get("description", ""))
-            lib.defs[d.id] = d
-        for item in items:
-            d = lib.defs[item["id"]]
+        lib.add_data(items, notify=False)
+        return lib
+
+    def add_data(self, items: list[dict[str, Any]], notify: bool = True) -> list[str]:
+        """Add definitions given as :meth:`ModuleDef.to_dict` data (ids kept); returns their ids.
+
+        Definitions are created empty first, so a body may instantiate any of them; one whose
+        id the library already has is skipped (it is the same definition).
+        """
+        new = [item for item in items if item["id"] not in self.defs]
+        for item in new:
+            d = self.new_def(item["name"], None, (), item["id"], item.get("description", ""))
+            self.defs[d.id] = d
+        for item in new:
+            d = self.defs[item["id"]]
             d.body.add_graph_data(item)
             d.body.revision = 0
             d.exposed = [ExposedParam(e["name"], e["node"], e["param"]) for e in item.get("exposed", [])]
             d.version = 0
-        return lib
+        if notify:
+            for item in new:
+                self._notify(item["id"])
+        return [item["id"] for item in new]
 
-    def copy_into(self, other: ModuleLibrary, module_ids: Iterable[str]) -> dict[str, str]:
-        """Copy definitions (and what they use) into ``other``; returns old id -> id in ``other``.
+    def remove_ids(self, module_ids: list[str]) -> None:
+        """Remove definitions (the undo of :meth:`add_data`)."""
+        for mid in reversed(module_ids):
+            self.remove(mid)[0].detach()
 
-        A definition ``other`` already has (same id) is kept as it is there.
-        """
-        need: list[str] = []
+    def closure_data(self, module_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The definitions and every one they use, as data, in library order (for files, copies)."""
+        need: set[str] = set()
         todo = list(module_ids)
         while todo:
             mid = todo.pop()
             if mid not in need:
-                need.append(mid)
+                need.add(mid)
                 todo.extend(self.get(mid).uses())
-        order = [m for m in self.defs if m in need]
-        items = [self.defs[m].to_dict() for m in order if m not in other.defs]
-        for item in items:
-            d = other.new_def(other.unique_name(item["name"]), None, (), item["id"], item.get("description", ""))
-            other.defs[d.id] = d
-        for item in items:
-            d = other.defs[item["id"]]
-            d.body.add_graph_data(item)
-            d.body.revision = 0
-            d.exposed = [ExposedParam(e["name"], e["node"], e["param"]) for e in item.get("exposed", [])]
-        for item in items:
-            other._notify(item["id"])
-        return {m: m for m in need}
+        return [self.defs[m].to_dict() for m in self.defs if m in need]

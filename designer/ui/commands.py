@@ -41,6 +41,31 @@ class AddGraphCommand(QUndoCommand):
             self.doc.remove_node(nid)
 
 
+class AddModulesCommand(QUndoCommand):
+    """Add module definitions (as data, with the definitions they use) to the design's library,
+    and optionally nodes and edges that use them (a palette drop of a library module, the
+    Inception block builder), as one step. Definitions the library already has are kept."""
+
+    def __init__(self, doc: GraphDocument, modules: list[dict[str, Any]], graph: dict[str, Any] | None, text: str):
+        super().__init__()
+        self.doc = doc
+        self.modules = copy.deepcopy(modules)
+        self.graph = AddGraphCommand(doc, graph, text) if graph else None
+        self.node_ids = self.graph.node_ids if self.graph else []
+        self._added: list[str] = []
+        self.setText(text)
+
+    def redo(self) -> None:
+        self._added = self.doc.library.add_data(self.modules)
+        if self.graph is not None:
+            self.graph.redo()
+
+    def undo(self) -> None:
+        if self.graph is not None:
+            self.graph.undo()
+        self.doc.library.remove_ids(self._added)
+
+
 class RemoveCommand(QUndoCommand):
     """Delete nodes (with every edge touching them) and edges. Undo puts everything back
     where it was: nodes and groups at their place in the document's order, edges at their
