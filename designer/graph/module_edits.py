@@ -17,7 +17,7 @@ from .document import MODULE_PREFIX, GraphDocument, GraphError, new_id
 from .module_type import REPEAT, snake
 from .modules import _IDENT, ExposedParam, module_id_of
 
-__all__ = ["ModuleEdit", "apply_edit", "plan_make_module", "plan_ungroup", "revert_edit"]
+__all__ = ["ModuleEdit", "apply_edit", "plan_collapse_repeats", "plan_make_module", "plan_ungroup", "revert_edit"]
 
 
 @dataclass
@@ -361,3 +361,57 @@ def revert_edit(doc: GraphDocument, edit: ModuleEdit) -> None:
 
 def _exposed_kwargs(e: dict[str, str]) -> dict[str, str]:
     return {"name": e["name"], "node_id": e["node"], "param": e["param"]}
+
+
+def plan_collapse_repeats(doc: GraphDocument, instance_id: str) -> ModuleEdit:
+    """Fold a chain of identical instances around ``instance_id`` into one with ``repeat`` N.
+
+    Identical: the same definition and exposed values, each feeding only the next, which has
+    one input (Inception-ResNet's ten ``block35`` in a row become ``block35 x 10``). The first
+    instance stays (its id and name); the others go. Ungroup gives the copies back.
+    """
+    node = doc.node(instance_id)
+    if module_id_of(node.type_id) is None:
+        raise GraphError(f"{node.name!r} is not a module instance")
+
+    def same(other_id: str) -> bool:
+        o = doc.nodes[other_id]
+        strip = {k: v for k, v in o.params.items() if k != REPEAT}
+        return o.type_id == node.type_id and strip == {k: v for k, v in node.params.items() if k != REPEAT}
+
+    def single_in(nid: str) -> str | None:
+        ins = doc.in_edges(nid)
+        return ins[0].src if len(ins) == 1 and len(doc.nodes[nid].type.inputs) == 1 else None
+
+    chain = [instance_id]
+    while (src := single_in(chain[0])) is not None and same(src) and len(doc.out_edges(src)) == 1:
+        chain.insert(0, src)
+    while True:
+        outs = doc.out_edges(chain[-1])
+        if len(outs) != 1 or not same(outs[0].dst) or single_in(outs[0].dst) != chain[-1]:
+            break
+        chain.append(outs[0].dst)
+    if len(chain) == 1:
+        raise GraphError(f"no identical instance of {node.type.display_name} comes right before or after {node.name!r}")
+    first, last = chain[0], chain[-1]
+    edit = ModuleEdit(f"Fold {len(chain)} x {doc.nodes[first].name}")
+    total = sum(doc.nodes[n].params.get(REPEAT, 1) for n in chain)
+    edit.removed_nodes = sorted((doc.node_index(n), doc.node_data(n)) for n in chain)
+    touching = {e.id for n in chain for e in doc.in_edges(n) + doc.out_edges(n)}
+    edit.removed_edges = sorted(((doc.input_index(e), doc.edge_data(e)) for e in touching), key=lambda t: t[0])
+    data = doc.node_data(first)
+    data["params"][REPEAT] = total
+    edit.added_nodes = [data]
+    for e in doc.in_edges(first):
+        edit.added_edges.append((doc.input_index(e.id), doc.edge_data(e.id)))
+    for e in doc.out_edges(last):
+        moved = doc.edge_data(e.id)
+        moved["src"] = first
+        edit.added_edges.append((doc.input_index(e.id), moved))
+    gone = set(chain[1:])
+    for g in doc.groups.values():
+        if gone & set(g.node_ids) or first in g.node_ids:
+            edit.changed_groups.append((doc.group_index(g.id), doc.group_data(g.id)))
+            edit.new_groups.append({**doc.group_data(g.id), "nodes": [m for m in g.node_ids if m not in gone]})
+    edit.focus = [first]
+    return edit

@@ -242,3 +242,44 @@ def test_expand_compiles_to_the_same_model_as_the_flat_design() -> None:
     model.load_state_dict(flat_model.state_dict(), strict=True)
     x = torch.randn(1, 3, 224, 224)
     torch.testing.assert_close(model(x), flat_model(x))
+
+
+def test_a_chain_of_identical_instances_folds_into_one_with_repeat() -> None:
+    from designer.graph.module_edits import plan_collapse_repeats
+
+    b = Builder("chain")
+    x = b.input(channels=8, height=16, width=16)
+    for k in range(4):
+        y = b.conv(x, f"r{k}_a", out_channels=8, kernel_size=3)
+        x = b.node("add", [x, y], f"r{k}_add")
+    b.output(x, num_classes=3)
+    doc = b.done(layout=False)
+    _, d, first = _make(doc, [doc.find("r0_a").id, doc.find("r0_add").id], "Res")
+    for k in (1, 2, 3):  # the same definition in place of each block
+        nid = doc.add_node(first.type_id, f"r{k}").id
+        a, add = doc.find(f"r{k}_a"), doc.find(f"r{k}_add")
+        src = doc.in_edges(a.id)[0]
+        outs = doc.out_edges(add.id)
+        doc.remove_node(a.id), doc.remove_node(add.id)
+        doc.connect(src.src, nid)
+        for e in outs:
+            doc.connect(nid, e.dst, "out", e.dst_port)
+    costs = compute_costs(doc)
+    before = dumps(doc)
+    edit = plan_collapse_repeats(doc, doc.find("r2").id)
+    apply_edit(doc, edit)
+    assert [n.name for n in doc.nodes.values()] == ["input", "classifier", "r0"]
+    assert doc.find("r0").params["repeat"] == 4
+    assert compute_costs(doc).total.params == costs.total.params
+    assert validate(doc).ok
+    revert_edit(doc, edit)
+    assert dumps(doc) == before
+    with pytest.raises(Exception, match="no identical instance"):
+        plan_collapse_repeats(_residual_with_one(doc), first.id)
+
+
+def _residual_with_one(doc: GraphDocument) -> GraphDocument:
+    """The design with only its first instance kept in the chain (the rest ungrouped)."""
+    for name in ("r1", "r2", "r3"):
+        apply_edit(doc, plan_ungroup(doc, doc.find(name).id))
+    return doc
