@@ -2,7 +2,10 @@
 
 The payload is a small project (same checks as a file on open: pasting never trusts the
 clipboard) holding the selected nodes, the edges among them and the groups entirely
-inside the selection. Pasting gives every node, edge and group a fresh id.
+inside the selection, with the module definitions its instances use (so a pasted instance
+works in another project). Pasting gives every node, edge and group a fresh id; the
+definitions keep theirs (the same definition is not added twice). A definition's port nodes
+are not copied: they belong to the definition, not to the selection.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ from typing import Any
 from PySide6.QtCore import QMimeData
 
 from ..graph.document import GraphDocument, new_id
+from ..graph.modules import module_id_of
+from ..graph.nodes.ports import PORT_CATEGORY
 from ..io.project import FORMAT_VERSION, ProjectError, from_data
 
 MIME = "application/x-inception-designer-graph"
 
 
 def selection_data(doc: GraphDocument, node_ids: list[str]) -> dict[str, Any]:
-    chosen = set(node_ids)
-    full = doc.to_dict()
+    chosen = {nid for nid in node_ids if nid in doc.nodes and doc.nodes[nid].type.category != PORT_CATEGORY}
+    full = doc.graph_data()
+    used = {m for nid in chosen if (m := module_id_of(doc.nodes[nid].type_id)) is not None}
     return {
         "format_version": FORMAT_VERSION,
         "app": "inception-designer",
@@ -29,6 +35,7 @@ def selection_data(doc: GraphDocument, node_ids: list[str]) -> dict[str, Any]:
         "nodes": [n for n in full["nodes"] if n["id"] in chosen],
         "edges": [e for e in full["edges"] if e["src"] in chosen and e["dst"] in chosen],
         "groups": [g for g in full["groups"] if g["nodes"] and set(g["nodes"]) <= chosen],
+        "modules": doc.library.closure_data(used) if used else [],
     }
 
 
@@ -75,4 +82,4 @@ def fresh(data: dict[str, Any], doc: GraphDocument, offset: tuple[float, float] 
         nodes.append({**n, "id": ids[n["id"]], "name": name, "pos": (x + offset[0], y + offset[1])})
     edges = [{**e, "id": new_id(), "src": ids[e["src"]], "dst": ids[e["dst"]]} for e in data["edges"]]
     groups = [{**g, "id": new_id(), "nodes": [ids[m] for m in g["nodes"]]} for g in data.get("groups", [])]
-    return {"nodes": nodes, "edges": edges, "groups": groups}
+    return {"nodes": nodes, "edges": edges, "groups": groups, "modules": list(data.get("modules", []))}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from designer.examples import build
 from designer.graph.builder import Builder
 from designer.graph.cost import compute_costs
 from designer.graph.document import GraphDocument, ModuleChanged
@@ -15,7 +15,12 @@ from designer.graph.module_edits import apply_edit, plan_make_module, plan_ungro
 from designer.graph.modules import ExposedParam
 from designer.graph.params import ParamError
 from designer.graph.validate import validate
-from designer.io.project import ProjectError, dumps, loads
+from designer.io.project import ProjectError, dumps, load, loads
+
+
+def _googlenet() -> GraphDocument:
+    """GoogLeNet as nine hand-made copies of the block framed as groups (the version-1 example)."""
+    return load(Path(__file__).parent.parent / "io" / "v1" / "googlenet_v1.json")
 
 
 def _group(doc: GraphDocument, name: str) -> list[str]:
@@ -42,7 +47,7 @@ def _residual() -> GraphDocument:
 
 
 def test_make_module_then_undo_gives_the_identical_document() -> None:
-    doc = build("googlenet")
+    doc = _googlenet()
     before = dumps(doc)
     edit, d, inst = _make(doc, _group(doc, "inception4c"))
     assert d.name == "Inception" and inst.name == "inception4c"
@@ -53,9 +58,9 @@ def test_make_module_then_undo_gives_the_identical_document() -> None:
 
 
 def test_an_instance_computes_what_its_nodes_did() -> None:
-    flat = build("googlenet")
+    flat = _googlenet()
     rep0, costs0 = validate(flat), compute_costs(flat)
-    doc = build("googlenet")
+    doc = _googlenet()
     _, _, inst = _make(doc, _group(doc, "inception3a"))
     rep, costs = validate(doc), compute_costs(doc)
     assert rep.ok
@@ -98,7 +103,7 @@ def test_editing_a_definition_updates_every_instance() -> None:
 
 
 def test_exposed_parameters_validate_like_node_parameters() -> None:
-    doc = build("googlenet")
+    doc = _googlenet()
     _, d, inst = _make(doc, _group(doc, "inception3a"))
     b1 = d.body.find("b1_1x1").id
     doc.library.set_exposed(d.id, [ExposedParam("ch1x1", b1, "out_channels")])
@@ -160,20 +165,20 @@ def test_a_module_that_contains_itself_is_an_error_where_it_is_used() -> None:
 
 
 def test_ungroup_gives_the_nodes_back() -> None:
-    doc = build("googlenet")
+    doc = _googlenet()
     before = validate(doc).shapes
     edit, d, inst = _make(doc, _group(doc, "inception3a"))
     ungroup = plan_ungroup(doc, inst.id)
     apply_edit(doc, ungroup)
     assert validate(doc).ok
-    assert {n.name for n in doc.nodes.values()} == {n.name for n in build("googlenet").nodes.values()}
+    assert {n.name for n in doc.nodes.values()} == {n.name for n in _googlenet().nodes.values()}
     assert validate(doc).shapes == before  # same ids, same shapes
     revert_edit(doc, ungroup)
     assert doc.nodes[inst.id].type_id == inst.type_id
 
 
 def test_selection_that_cannot_be_a_module_says_why() -> None:
-    doc = build("googlenet")
+    doc = _googlenet()
     ids = _group(doc, "inception3a")
     branch_ends = [doc.find("inception3a_b1_1x1").id, doc.find("inception3a_b2_3x3").id]
     with pytest.raises(Exception, match="one output"):
@@ -233,10 +238,10 @@ def test_expand_compiles_to_the_same_model_as_the_flat_design() -> None:
     torch = pytest.importorskip("torch")
     from designer.compiler.build import compile_model
 
-    doc = build("googlenet")
+    doc = _googlenet()
     for name in ("inception3a", "inception4b", "inception5b"):
         _make(doc, _group(doc, name))
-    flat_model = compile_model(build("googlenet"), seed=0).eval()
+    flat_model = compile_model(_googlenet(), seed=0).eval()
     model = compile_model(doc, seed=1).eval()
     assert list(model.state_dict()) == list(flat_model.state_dict())
     model.load_state_dict(flat_model.state_dict(), strict=True)
