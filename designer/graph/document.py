@@ -48,6 +48,7 @@ __all__ = [
     "GroupRemoved",
     "DocumentReset",
     "ModuleChanged",
+    "VariantsChanged",
     "MODULE_PREFIX",
     "new_id",
 ]
@@ -159,6 +160,11 @@ class DocumentReset(DocEvent):
 
 
 @dataclass(frozen=True)
+class VariantsChanged(DocEvent):
+    """The list of the project's variants, or the active one's name, changed."""
+
+
+@dataclass(frozen=True)
 class ModuleChanged(DocEvent):
     """A module definition of the document's library was added, removed or edited
     (its instances' shapes and figures may have changed)."""
@@ -202,6 +208,11 @@ class GraphDocument:
         self.revision = 0
         self._library: ModuleLibrary | None = None
         self._unsubscribe_library: Callable[[], None] | None = None
+        #: The active variant's name, and the other variants as graph data (see graph/variants.py).
+        self.variant = "main"
+        self.variants: list[dict[str, Any]] = []
+        #: The active variant's place among all of them (the others keep their order).
+        self.variant_index = 0
         if library is not None:
             self.library = library
 
@@ -578,12 +589,17 @@ class GraphDocument:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the project file (see :mod:`designer.io.project` for the format)."""
-        return {
+        data = {
             "name": self.name,
             "description": self.description,
             **self.graph_data(),
             "modules": self._library.to_list() if self._library is not None else [],
         }
+        if self.variants:  # written only when there are variants: a plain design stays as it was
+            data["variant"] = self.variant
+            data["variant_index"] = self.variant_index
+            data["variants"] = copy.deepcopy(self.variants)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GraphDocument:
@@ -598,6 +614,10 @@ class GraphDocument:
 
             doc.library = ModuleLibrary.from_list(data["modules"])
         doc.add_graph_data(data)
+        if data.get("variants"):
+            doc.variant = data.get("variant", "main")
+            doc.variant_index = data.get("variant_index", 0)
+            doc.variants = copy.deepcopy(data["variants"])
         doc.revision = 0
         return doc
 

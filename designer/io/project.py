@@ -16,6 +16,11 @@ Format (``format_version`` 2)::
                    "exposed": [{"name": "ch1x1", "node": "<inner node id>", "param": "out_channels"}]}]
     }
 
+A project may keep variants of its design: ``"variant"`` names the active one (the nodes,
+edges and groups above), ``"variant_index"`` its place in the list, and ``"variants"`` holds
+the others (``{"name", "description", "nodes", "edges", "groups"}``); written only when there
+are any.
+
 A module instance is a node of type ``"module:<module id>"``; its parameters are the
 definition's exposed ones plus ``repeat``. A module's body has ``module_input`` nodes (the
 instance's ports ``in``, ``in2``, ... in node order) and one ``module_output``; it may
@@ -274,6 +279,26 @@ def from_data(data: Any, source: str = "<project>") -> GraphDocument:
     clean = _check_graph(c, data, "", library.type_of_checked)
     doc = GraphDocument(name, description, library=library if library.defs else None)
     doc.add_graph_data(clean)
+    variants = c.get(data, "variants", list, "", [])
+    if variants:
+        doc.variant = c.get(data, "variant", str, "", "main")
+        doc.variant_index = c.get(data, "variant_index", int, "", 0)
+        if not 0 <= doc.variant_index <= len(variants):
+            raise c.fail("variant_index", f"must be 0 to {len(variants)}, got {doc.variant_index}")
+        seen = {doc.variant}
+        for i, v in enumerate(variants):
+            where = f"variants[{i}]"
+            if not isinstance(v, dict):
+                raise c.fail(where, f"expected an object, got {type(v).__name__}")
+            vname = c.get(v, "name", str, where)
+            if not vname.strip() or len(vname) > 80:
+                raise c.fail(f"{where}.name", "a variant name is 1 to 80 characters")
+            if vname in seen:
+                raise c.fail(f"{where}.name", f"two variants are called {vname!r}")
+            seen.add(vname)
+            graph = _check_graph(c, v, f"{where} (variant {vname!r})", library.type_of_checked)
+            doc.variants.append({"name": vname, "description": c.get(v, "description", str, where, ""), **graph})
+            doc.variants[-1]["nodes"] = [{**n, "pos": list(n["pos"])} for n in graph["nodes"]]
     doc.revision = 0
     return doc
 
