@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compare", "format_table", "latest_run", "measure_latency", "run"]
+__all__ = ["compare", "format_table", "latest_run", "measure_latency", "pareto", "run", "variant_rows"]
 
 EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 BATCH_SIZES = (1, 32)
@@ -308,3 +308,72 @@ def run(args: Any) -> int:
     else:
         print(format_table(data))
     return code
+
+
+# ------------------------------------------------------------------------------ variants
+def variant_rows(doc: Any, runs_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """One row per variant of the project (the active one included), in project order.
+
+    The same figures as :func:`compare`'s rows, plus ``variant`` (its name) and ``active``; a
+    run belongs to a variant when it trained the same parameters and MACs (the latest such run
+    in ``runs_dir`` gives best validation accuracy and images/s).
+    """
+    from .graph import variants
+    from .graph.cost import compute_costs
+    from .graph.validate import validate
+    from .training.checkpoint import list_runs
+
+    runs = list_runs(runs_dir) if runs_dir is not None else []
+    rows = []
+    for name in variants.names(doc):
+        design = variants.design_of(doc, name)
+        rep = validate(design)
+        row: dict[str, Any] = {"variant": name, "active": name == doc.variant, "valid": rep.ok, "latency": None}
+        row["errors"] = [d.message for d in rep.errors]
+        row["params"] = row["macs"] = row["activation_bytes"] = row["params_with_aux"] = None
+        row["run"] = None
+        if rep.ok:
+            c = compute_costs(design, rep)
+            row.update(
+                params=c.inference.params,
+                params_with_aux=c.total.params,
+                macs=c.inference.macs,
+                activation_bytes=c.inference.activation_bytes,
+            )
+            mine = [
+                r
+                for r in runs
+                if (r.get("params"), r.get("macs"))
+                in ((c.total.params, c.total.macs), (c.inference.params, c.inference.macs))
+            ]
+            if mine:
+                info = mine[-1]
+                epochs = [e for e in info.get("epochs") or [] if isinstance(e, dict)]
+                accs = [e["val_accuracy"] for e in epochs if isinstance(e.get("val_accuracy"), (int, float))]
+                speeds = [e["images_per_s"] for e in epochs if isinstance(e.get("images_per_s"), (int, float))]
+                best = info.get("best_val_accuracy")
+                row["run"] = {
+                    "id": Path(info.get("dir", "")).name,
+                    "best_val_accuracy": best if best is not None else (max(accs) if accs else None),
+                    "images_per_s": speeds[-1] if speeds else None,
+                }
+        rows.append(row)
+    return rows
+
+
+def pareto(points: list[tuple[float, float]], maximise_y: bool = False) -> list[int]:
+    """Indices of the points no other point beats on both x (less is better) and y.
+
+    y is better when lower (parameters), or when higher with ``maximise_y`` (accuracy).
+    """
+    sign = -1.0 if maximise_y else 1.0
+    out = []
+    for i, (x, y) in enumerate(points):
+        beaten = any(
+            (x2 <= x and sign * y2 <= sign * y) and (x2 < x or sign * y2 < sign * y)
+            for j, (x2, y2) in enumerate(points)
+            if j != i
+        )
+        if not beaten:
+            out.append(i)
+    return out

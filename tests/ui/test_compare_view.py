@@ -1,0 +1,89 @@
+"""The Compare view: variants in a table and a Pareto scatter, switching, diff on the canvas."""
+
+from __future__ import annotations
+
+from ui_helpers import assert_canvas_shows_the_truth, open_example
+
+from designer.graph import variants
+from designer.io.project import dumps
+from designer.ui.commands import SetParamCommand
+from designer.ui.compare_dock import CompareWidget
+
+
+def _compare(window, qtbot) -> CompareWidget:
+    w = CompareWidget()
+    qtbot.addWidget(w)
+    w.set_editor(window.editor)
+    return w
+
+
+def test_duplicate_edit_and_switch_variants_through_the_view(window, qtbot) -> None:
+    doc = open_example(window, "inception_module")
+    original = dumps(doc)
+    view = _compare(window, qtbot)
+    assert view.table.rowCount() == 1
+    assert view.duplicate("wide 1x1")
+    window.session.flush()
+    assert [view.table.item(r, 0).text() for r in range(2)] == ["main", "wide 1x1  (active)"]
+    b1 = doc.find("b1_1x1").id
+    window.editor.session.push(SetParamCommand(doc, b1, "out_channels", 128))
+    window.session.flush()
+    params = [view.table.item(r, 1).text() for r in range(2)]
+    assert params[0] != params[1]
+    # Two valid variants: two points, both on the front (wider has more of both).
+    assert len(view.scatter.points()) == 2
+    # Double-clicking the first row switches the canvas to it.
+    view._on_table_cell_double_clicked(0, 0)
+    window.session.flush()
+    assert doc.variant == "main" and doc.find("b1_1x1").params["out_channels"] == 64
+    assert_canvas_shows_the_truth(window)
+    # One undo step back to the wide variant, then back to where we began.
+    window.session.undo_stack.undo()
+    window.session.flush()
+    assert doc.variant == "wide 1x1" and doc.find("b1_1x1").params["out_channels"] == 128
+    assert_canvas_shows_the_truth(window)
+    while window.session.undo_stack.canUndo():
+        window.session.undo_stack.undo()
+    assert dumps(doc) == original
+
+
+def test_diff_outlines_the_changed_nodes_on_the_canvas(window, qtbot) -> None:
+    doc = open_example(window, "inception_module")
+    view = _compare(window, qtbot)
+    view.duplicate("b")
+    from designer.ui.commands import SetParamCommand
+
+    b1 = doc.find("b1_1x1").id
+    window.session.push(SetParamCommand(doc, b1, "out_channels", 96))
+    window.session.flush()
+    d = view.show_diff("main")
+    assert list(d.changed) == [b1]
+    (outline,) = view._overlay
+    assert outline.scene() is window.scene
+    assert outline.sceneBoundingRect().contains(window.scene.nodes[b1].sceneBoundingRect())
+    assert "out_channels 64 → 96" in view.status.text()
+    view.switch("main")  # switching clears the outlines
+    assert not view._overlay
+    assert not any(isinstance(item, type(outline)) for item in window.scene.items())
+
+
+def test_a_refused_edit_says_why_and_changes_nothing(window, qtbot) -> None:
+    doc = open_example(window, "inception_module")
+    view = _compare(window, qtbot)
+    messages = []
+    view.message.connect(lambda text, _ms: messages.append(text))
+    assert not view.delete("main")
+    assert messages == ["switch to another variant before deleting this one"]
+    assert not window.session.undo_stack.count() and variants.names(doc) == ["main"]
+
+
+def test_latency_is_measured_in_a_worker_and_shown(window, qtbot) -> None:
+    open_example(window, "inception_module")
+    view = _compare(window, qtbot)
+    view.duplicate("copy")
+    window.session.flush()
+    view.measure_latency()
+    assert not view.latency_button.isEnabled()
+    qtbot.waitUntil(lambda: view.latency_button.isEnabled(), timeout=120_000)
+    assert set(view.latency) == {"main", "copy"}, view.status.text()
+    assert view.table.item(0, 4).text().endswith(")") and " ms " in view.table.item(0, 4).text()
