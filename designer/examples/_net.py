@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from ..graph.builder import Builder
@@ -22,11 +21,14 @@ class NetBuilder(Builder):
     """A :class:`Builder` with one conv style for the whole network and a few block helpers.
 
     ``conv_style`` holds the parameters every :meth:`cbr` conv gets (bias, BatchNorm, eps)
-    unless a call overrides them.
+    unless a call overrides them. Module bodies (:meth:`Builder.define`) are built with the same
+    style; ``inline_modules=True`` draws every instance as plain nodes in a group.
     """
 
-    def __init__(self, name: str, description: str = "", conv_style: dict[str, Any] | None = None):
-        super().__init__(name, description)
+    def __init__(
+        self, name: str, description: str = "", conv_style: dict[str, Any] | None = None, inline_modules: bool = False
+    ):
+        super().__init__(name, description, inline_modules=inline_modules)
         self.conv_style = dict(conv_style or {})
 
     def cbr(
@@ -61,12 +63,3 @@ class NetBuilder(Builder):
 
     def act(self, x: str, name: str, kind: str = "relu") -> str:
         return self.node("activation", x, name, kind=kind)
-
-    @contextmanager
-    def group(self, name: str) -> Iterator[None]:
-        """Everything added inside the ``with`` becomes the document group ``name``."""
-        self.begin_group()
-        try:
-            yield
-        finally:
-            self.end_group(name)

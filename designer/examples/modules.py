@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..graph.builder import Builder
 from ..graph.document import GraphDocument
-from .inception_resnet import block35, irv2_builder
-from .inception_v3 import inception_a, inception_c, inception_e, v3_builder
+from .inception_resnet import define_irv2_modules, irv2_builder
+from .inception_v3 import define_v3_modules, v3_builder
 
 __all__ = ["card_module", "inception_resnet_a_module", "inception_v3_module"]
 
@@ -40,12 +40,13 @@ def card_module(mismatch: bool) -> GraphDocument:
 
 
 _V3_MODULES = {
-    # kind: (title, input C x H x W, group name, builder, description)
+    # kind: (title, input C x H x W, module, its values, group name, description)
     "a": (
         "Inception v3 module A",
         (288, 35, 35),
+        "InceptionA",
+        {"pool_features": 64},
         "Mixed_5d",
-        lambda b, x: inception_a(b, x, "Mixed_5d", 64),
         "Figure 5 of the Inception v3 paper, as torchvision's Mixed_5d on 288 x 35 x 35: the 5x5 conv "
         "of GoogLeNet's module is factorized into two stacked 3x3 convs (same receptive field, 28% "
         "fewer multiply-adds) and the pool branch uses an average pool. BasicConv2d everywhere "
@@ -54,8 +55,9 @@ _V3_MODULES = {
     "c": (
         "Inception v3 module C",
         (768, 17, 17),
+        "InceptionC",
+        {"channels_7x7": 128},
         "Mixed_6b",
-        lambda b, x: inception_c(b, x, "Mixed_6b", 128),
         "Figure 6 of the Inception v3 paper, as torchvision's Mixed_6b on 768 x 17 x 17: the 7x7 convs "
         "are factorized into a 1x7 followed by a 7x1 (asymmetric convolutions), which costs 2/7 of "
         "a full 7x7 for the same receptive field.",
@@ -63,8 +65,9 @@ _V3_MODULES = {
     "e": (
         "Inception v3 module E",
         (1280, 8, 8),
+        "InceptionE",
+        {},
         "Mixed_7b",
-        lambda b, x: inception_e(b, x, "Mixed_7b"),
         "Figure 7 of the Inception v3 paper, as torchvision's Mixed_7b on 1280 x 8 x 8: the expanded "
         "filter bank for the coarsest grid. The 3x3 branches end in a 1x3 and a 3x1 conv side by "
         "side whose outputs are concatenated (a concat inside the module), widening the output "
@@ -74,10 +77,11 @@ _V3_MODULES = {
 
 
 def inception_v3_module(kind: str) -> GraphDocument:
-    title, (c, h, w), _group, make, description = _V3_MODULES[kind]
-    b = v3_builder(title, description)
-    x = b.input(channels=c, height=h, width=w)
-    make(b, x)
+    """One v3 module drawn as plain nodes (what a user designs), as in the full network."""
+    title, (c, h, w), module, values, group, description = _V3_MODULES[kind]
+    b = v3_builder(title, description, inline_modules=True)
+    define_v3_modules(b)
+    b.instance(module, b.input(channels=c, height=h, width=w), group, **values)
     return b.done()
 
 
@@ -88,7 +92,8 @@ def inception_resnet_a_module() -> GraphDocument:
         "concatenated to 128 channels, a 1x1 conv with bias (no BatchNorm, no activation) projects "
         "back up to 320 channels, and the Add node sums it onto the shortcut scaled by 0.17, then "
         "applies ReLU. The scaling keeps the residual small so a deep stack trains stably.",
+        inline_modules=True,
     )
-    x = b.input(channels=320, height=35, width=35)
-    block35(b, x, "block35_1")
+    define_irv2_modules(b)
+    b.instance("Block35", b.input(channels=320, height=35, width=35), "block35_1")
     return b.done()

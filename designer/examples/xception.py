@@ -6,6 +6,11 @@ ReLUs that Keras puts *before* a separable conv (``block3_sepconv1_act``) are Ac
 nodes, so the shortcut of a residual block reads the block input before that ReLU, as in
 Keras. Shortcuts of the entry and exit flow are 1x1 stride-2 convs + BatchNorm; the middle
 flow's are identities. Each Add's first input is the shortcut.
+
+Drawn with modules: ``EntryBlock`` (block3, block4; ``channels`` wide), ``MiddleBlock`` (one
+instance ``middle`` repeated 8 times: ``middle_1 .. middle_8``, Keras' block5 - block12) and
+``ExitBlock`` (block13). block1 and block2 (whose input has just had its ReLU, so it has no
+pre-activation) and block14 stay plain nodes in groups.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from ..graph.document import GraphDocument
 from ._net import KERAS_BN, NetBuilder
 
-__all__ = ["xception"]
+__all__ = ["define_xception_modules", "entry_block", "exit_block", "middle_block", "xception"]
 
 _SEP = {**KERAS_BN, "kernel_size": 3, "padding": "same"}
 
@@ -22,32 +27,67 @@ def _sep(b: NetBuilder, x: str, name: str, out: int, activation: str = "none") -
     return b.node("separable_conv", x, name, out_channels=out, activation=activation, **_SEP)
 
 
-def _shortcut(b: NetBuilder, x: str, name: str, out: int) -> str:
-    """1x1 stride-2 conv + BatchNorm, no activation: the entry/exit flow's projection shortcut."""
-    return b.cbr(x, f"{name}_residual", out, 1, stride=2, activation="none")
+def _down(b: NetBuilder, x: str, c1: int, c2: int, pre_act: bool = True) -> str:
+    """[ReLU] sep c1, ReLU, sep c2, 3x3/2 max-pool, plus the 1x1 stride-2 conv + BatchNorm shortcut."""
+    shortcut = b.cbr(x, "residual", c2, 1, stride=2, activation="none")
+    y = b.act(x, "sepconv1_act") if pre_act else x
+    y = _sep(b, y, "sepconv1", c1)
+    y = _sep(b, b.act(y, "sepconv2_act"), "sepconv2", c2)
+    y = b.max_pool(y, "pool", padding="same")
+    return b.add([shortcut, y], "add")
 
 
-def _down_block(b: NetBuilder, x: str, name: str, c1: int, c2: int, pre_act: bool = True) -> str:
-    """[ReLU] sep c1, ReLU, sep c2, 3x3/2 max-pool, plus the projection shortcut."""
-    with b.group(name):
-        shortcut = _shortcut(b, x, name, c2)
-        y = b.act(x, f"{name}_sepconv1_act") if pre_act else x
-        y = _sep(b, y, f"{name}_sepconv1", c1)
-        y = _sep(b, b.act(y, f"{name}_sepconv2_act"), f"{name}_sepconv2", c2)
-        y = b.max_pool(y, f"{name}_pool", padding="same")
-        return b.add([shortcut, y], f"{name}_add")
+def entry_block(b: NetBuilder, x: str, channels: int = 256) -> str:
+    """An entry-flow block: ReLU, sep, ReLU, sep (``channels`` wide), 3x3/2 max-pool, projection shortcut."""
+    return _down(b, x, channels, channels)
 
 
-def _middle_block(b: NetBuilder, x: str, name: str) -> str:
-    """Three (ReLU, sep 728) with an identity shortcut."""
-    with b.group(name):
-        y = x
-        for i in (1, 2, 3):
-            y = _sep(b, b.act(y, f"{name}_sepconv{i}_act"), f"{name}_sepconv{i}", 728)
-        return b.add([x, y], f"{name}_add")
+def middle_block(b: NetBuilder, x: str) -> str:
+    """A middle-flow block: three (ReLU, sep 728) with an identity shortcut."""
+    y = x
+    for i in (1, 2, 3):
+        y = _sep(b, b.act(y, f"sepconv{i}_act"), f"sepconv{i}", 728)
+    return b.add([x, y], "add")
 
 
-def xception(num_classes: int = 1000) -> GraphDocument:
+def exit_block(b: NetBuilder, x: str) -> str:
+    """The exit flow's residual block: ReLU, sep 728, ReLU, sep 1024, 3x3/2 max-pool, projection shortcut."""
+    return _down(b, x, 728, 1024)
+
+
+_STYLE = "Separable convs have no bias; BatchNorm (eps 0.001) follows each. The shortcut is added first."
+
+
+def define_xception_modules(b: NetBuilder) -> None:
+    b.define(
+        "EntryBlock",
+        entry_block,
+        {"x": (128, 74, 74)},
+        {"channels": ("residual", "sepconv1", "sepconv2")},
+        "Xception's entry-flow block (Keras' block3, block4): ReLU, 3x3 separable conv, ReLU, 3x3 "
+        "separable conv, 3x3/2 max-pool, added to a 1x1 stride-2 conv + BatchNorm shortcut of the "
+        "block input: halves the map, channels wide. " + _STYLE,
+    )
+    b.define(
+        "MiddleBlock",
+        middle_block,
+        {"x": (728, 19, 19)},
+        {},
+        "Xception's middle-flow block (Keras' block5 - block12): three times ReLU then a 3x3 "
+        "separable conv to 728 channels, added to the block input (identity shortcut). " + _STYLE,
+    )
+    b.define(
+        "ExitBlock",
+        exit_block,
+        {"x": (728, 19, 19)},
+        {},
+        "Xception's exit-flow residual block (Keras' block13): ReLU, separable conv 728, ReLU, "
+        "separable conv 1024, 3x3/2 max-pool, added to a 1x1 stride-2 conv + BatchNorm shortcut. " + _STYLE,
+    )
+
+
+def xception(num_classes: int = 1000, modules: bool = True) -> GraphDocument:
+    """Xception; ``modules=False`` draws the blocks as plain nodes in groups."""
     b = NetBuilder(
         "Xception",
         "Xception in the Keras layout on a 3 x 299 x 299 input: Inception modules taken to the "
@@ -59,17 +99,19 @@ def xception(num_classes: int = 1000) -> GraphDocument:
         "pool and FC 1000. Separable convs have no bias; BatchNorm (eps 0.001) follows each. "
         "22.9M parameters.",
         KERAS_BN,
+        inline_modules=not modules,
     )
+    define_xception_modules(b)
     x = b.input(channels=3, height=299, width=299)
     with b.group("block1"):
         x = b.cbr(x, "block1_conv1", 32, 3, stride=2, padding="valid")  # 149
         x = b.cbr(x, "block1_conv2", 64, 3, padding="valid")  # 147
-    x = _down_block(b, x, "block2", 128, 128, pre_act=False)  # 128 x 74 x 74
-    x = _down_block(b, x, "block3", 256, 256)  # 37
-    x = _down_block(b, x, "block4", 728, 728)  # 19
-    for i in range(5, 13):
-        x = _middle_block(b, x, f"block{i}")
-    x = _down_block(b, x, "block13", 728, 1024)  # 1024 x 10 x 10
+    with b.group("block2", prefix="block2_"):  # its input has just had a ReLU: no pre-activation
+        x = _down(b, x, 128, 128, pre_act=False)  # 128 x 74 x 74
+    x = b.instance("EntryBlock", x, "block3", channels=256)  # 37
+    x = b.instance("EntryBlock", x, "block4", channels=728)  # 19
+    x = b.instance("MiddleBlock", x, "middle", repeat=8)  # middle_1 .. middle_8 (Keras' block5 - block12)
+    x = b.instance("ExitBlock", x, "block13")  # 1024 x 10 x 10
     with b.group("block14"):
         x = _sep(b, x, "block14_sepconv1", 1536, activation="relu")
         x = _sep(b, x, "block14_sepconv2", 2048, activation="relu")

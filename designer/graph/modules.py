@@ -134,7 +134,12 @@ class ModuleDef:
         return replace(spec, name=e.name, default=node.params[e.param], label=e.name, help=help_text)
 
     def param_specs(self) -> list[ParamSpec]:
-        return [s for s in (self.exposed_spec(e) for e in self.exposed) if s is not None]
+        """One spec per exposed name (a name that sets several parameters shows once)."""
+        specs: dict[str, ParamSpec] = {}
+        for e in self.exposed:
+            if e.name not in specs and (spec := self.exposed_spec(e)) is not None:
+                specs[e.name] = spec
+        return list(specs.values())
 
     def exposed_name(self, node_id: str | None, param: str | None) -> str | None:
         for e in self.exposed:
@@ -155,23 +160,29 @@ class ModuleDef:
         return Bindings(dict(zip(self.input_ports(), in_shapes, strict=False)), params)
 
     def check_exposed(self, exposed: list[ExposedParam]) -> None:
-        """Raise :class:`ParamError` naming the first exposed parameter that cannot be."""
-        seen: set[str] = set()
+        """Raise :class:`ParamError` naming the first exposed parameter that cannot be.
+
+        One name may set several inner parameters of one kind (torchvision's ``channels_7x7``
+        sets six convs' widths): every instance gives them the same value."""
+        kinds: dict[str, type] = {}
+        places: set[tuple[str, str]] = set()
         for e in exposed:
             if not _IDENT.match(e.name):
                 raise ParamError(f"{e.name!r} is not a parameter name (letters, digits and _; not first a digit)")
             if e.name == REPEAT:
                 raise ParamError(f"{REPEAT!r} is every instance's copy count; choose another name")
-            if e.name in seen:
-                raise ParamError(f"two exposed parameters are called {e.name!r}")
-            seen.add(e.name)
             node = self.body.nodes.get(e.node_id)
             if node is None:
                 raise ParamError(f"exposed parameter {e.name!r} refers to a node the module does not have")
             try:
-                node.type.param(e.param)
+                spec = node.type.param(e.param)
             except KeyError:
                 raise ParamError(f"node {node.name!r} has no parameter {e.param!r} (exposed as {e.name!r})") from None
+            if (e.node_id, e.param) in places:
+                raise ParamError(f"{node.name}.{e.param} is exposed twice")
+            places.add((e.node_id, e.param))
+            if kinds.setdefault(e.name, type(spec)) is not type(spec):
+                raise ParamError(f"{e.name!r} sets parameters of different kinds")
 
     # ------------------------------------------------------------------- data
     def to_dict(self) -> dict[str, Any]:
