@@ -99,7 +99,7 @@ def test_given_ranges_and_no_breaks():
     [
         ("googlenet", 79, "aux1"),  # the aux heads' 5x5/3 average pool needs 5 x 5 at 1/16
         ("inception_v3", 299, "AuxLogits"),  # 16 x 16 at Mixed_6e pools to 4 x 4: too small for the 5x5 conv
-        ("inception_resnet", 75, "Mixed_7a_pool"),
+        ("inception_resnet", 75, "Mixed_7a"),  # inside the module, its 3x3/2 max-pool
         ("xception", 7, "block1_conv2"),
         ("mini_inception", 12, "aux"),
     ],

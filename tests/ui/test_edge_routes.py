@@ -3,6 +3,8 @@ no edge passes through a node other than its two ends."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from ui_helpers import open_example
 
@@ -44,7 +46,9 @@ def test_zoomed_out_blocks_are_named_beside_their_frames_and_fit_ignores_that_ro
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QColor, QImage, QPainter
 
-    open_example(window, "googlenet")
+    # The flat GoogLeNet of version 1: nine blocks drawn as framed groups.
+    assert window.open_example(Path(__file__).parent.parent / "io" / "v1" / "googlenet_v1.json")
+    window.session.revalidate()
     window.resize(1400, 900)
     window.show()
     window.view.fit()
