@@ -41,6 +41,8 @@ class ModuleEdit:
     added_module: dict[str, Any] | None = None
     #: The node to select afterwards.
     focus: list[str] = field(default_factory=list)
+    #: The definition object made by the first apply, put back by later ones (redo).
+    module_def: Any = field(default=None, repr=False, compare=False)
 
 
 def _common_prefix(names: list[str]) -> str:
@@ -322,10 +324,13 @@ def plan_ungroup(doc: GraphDocument, instance_id: str) -> ModuleEdit:
 def apply_edit(doc: GraphDocument, edit: ModuleEdit) -> None:
     """Do a :class:`ModuleEdit` (its undo is :func:`revert_edit`)."""
     lib = doc.library
-    if edit.added_module is not None:
+    if edit.module_def is not None:
+        lib.put_back([edit.module_def])
+    elif edit.added_module is not None:
         m = edit.added_module
         d = lib.new_def(m["name"], m, [ExposedParam(**_exposed_kwargs(e)) for e in m.get("exposed", [])], m["id"])
         lib.add(d)
+        edit.module_def = d
     for _, e in reversed(edit.removed_edges):
         doc.disconnect(e["id"])
     for _, g in edit.changed_groups:
@@ -356,7 +361,7 @@ def revert_edit(doc: GraphDocument, edit: ModuleEdit) -> None:
     for index, g in edit.changed_groups:
         doc.add_group_data(g, index)
     if edit.added_module is not None:
-        doc.library.remove(edit.added_module["id"])[0].detach()
+        doc.library.remove_ids([edit.added_module["id"]])
 
 
 def _exposed_kwargs(e: dict[str, str]) -> dict[str, str]:

@@ -99,7 +99,14 @@ class ModuleDef:
         self.library.changed(self.id)
 
     def detach(self) -> None:
+        """Stop following the body (the definition left the library; it may come back)."""
         self._unsubscribe()
+        self._unsubscribe = lambda: None
+
+    def attach(self) -> None:
+        """Follow the body again (the same definition put back by a redo)."""
+        self._unsubscribe()
+        self._unsubscribe = self.body.subscribe(self._on_body_event)
 
     # ------------------------------------------------------------------ ports
     def input_ports(self) -> list[str]:
@@ -358,10 +365,21 @@ class ModuleLibrary:
                 self._notify(item["id"])
         return [item["id"] for item in new]
 
-    def remove_ids(self, module_ids: list[str]) -> None:
-        """Remove definitions (the undo of :meth:`add_data`)."""
+    def remove_ids(self, module_ids: list[str]) -> list[ModuleDef]:
+        """Remove definitions (the undo of :meth:`add_data`); returns them for :meth:`put_back`."""
+        gone = []
         for mid in reversed(module_ids):
-            self.remove(mid)[0].detach()
+            d = self.remove(mid)[0]
+            d.detach()
+            gone.append(d)
+        return gone[::-1]
+
+    def put_back(self, defs: list[ModuleDef]) -> None:
+        """Add removed definitions again, the same objects (a redo: later undo commands hold
+        their bodies, so a copy would leave those commands editing a detached body)."""
+        for d in defs:
+            d.attach()
+            self.add(d)
 
     def closure_data(self, module_ids: Iterable[str]) -> list[dict[str, Any]]:
         """The definitions and every one they use, as data, in library order (for files, copies)."""

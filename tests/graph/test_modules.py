@@ -288,3 +288,19 @@ def _residual_with_one(doc: GraphDocument) -> GraphDocument:
     for name in ("r1", "r2", "r3"):
         apply_edit(doc, plan_ungroup(doc, doc.find(name).id))
     return doc
+
+
+def test_redo_of_make_module_puts_back_the_same_definition() -> None:
+    """Undo commands further up the stack hold the body: a redo must not build a new one."""
+    doc = _residual()
+    edit, d, inst = _make(doc, [doc.find(n).id for n in ("r1_a", "r1_b", "r1_add")])
+    body, a = d.body, d.body.find("b").id  # b feeds the add
+    body.set_param(a, "out_channels", 8)  # an edit inside (a later command on the stack)
+    body.set_param(a, "out_channels", 16)  # undo it
+    revert_edit(doc, edit)  # undo Make Module
+    apply_edit(doc, edit)  # redo Make Module
+    assert doc.library.get(d.id) is d
+    body.set_param(a, "out_channels", 8)  # redo the edit inside, through the same body
+    assert validate(doc).for_node(inst.id)  # the add inside now disagrees: the instance shows it
+    body.set_param(a, "out_channels", 16)
+    assert validate(doc).ok
