@@ -435,6 +435,13 @@ class GraphDocument:
         edge = Edge(edge_id, src, dst, src_port, dst_port)
         self.edges[edge_id] = edge
         ins = self._in[dst]
+        ports = d.type.inputs
+        if index is None and len(ports) > 1:
+            # A node with several named ports (a module's in, in2, ...) keeps its inputs in port
+            # order, whatever order they were connected in: its i-th input is its i-th port's.
+            rank = {p.name: i for i, p in enumerate(ports)}
+            mine = rank[dst_port]
+            index = sum(1 for eid in ins if rank.get(self.edges[eid].dst_port, 0) <= mine)
         ins.insert(len(ins) if index is None else max(0, min(index, len(ins))), edge_id)
         keys = self._succ[src].get(dst)
         if keys is None:

@@ -182,8 +182,8 @@ def plan_make_module(doc: GraphDocument, node_ids: Iterable[str], name: str | No
     edit.added_nodes = [inst]
     ports = ["in" if i == 0 else f"in{i + 1}" for i in range(len(sources))]
     for i, src in enumerate(sources):
-        edit.added_edges.append(
-            (0, {"id": new_id(), "src": src[0], "src_port": src[1], "dst": inst_id, "dst_port": ports[i]})
+        edit.added_edges.append(  # -1: the document places it by port
+            (-1, {"id": new_id(), "src": src[0], "src_port": src[1], "dst": inst_id, "dst_port": ports[i]})
         )
     for e in outgoing:
         data = doc.edge_data(e.id)
