@@ -54,6 +54,7 @@ class Actions:
         self.duplicate, self.delete, self.select_all = e.duplicate_action, e.delete_action, e.select_all_action
         self.add_node, self.layout, self.fit = e.add_node_action, e.layout_action, e.fit_action
         self.zoom_in, self.zoom_out = e.zoom_in_action, e.zoom_out_action
+        self.make_module, self.ungroup = e.make_module_action, e.ungroup_action
         for act, name in (
             (self.zoom_in, "zoom-in"),
             (self.zoom_out, "zoom-out"),
@@ -100,6 +101,8 @@ class Actions:
         m.addAction(self.select_all)
         m.addSeparator()
         m.addAction(self.add_node)
+        m.addSeparator()
+        m.addActions([self.make_module, self.ungroup])
         m.addSeparator()
         history = w.history_dock.toggleViewAction()
         history.setText("&History")

@@ -16,6 +16,7 @@ from PySide6.QtGui import QUndoCommand
 from ..graph.diagnostics import Fix
 from ..graph.document import GraphDocument
 from ..graph.layout import auto_layout
+from ..graph.module_edits import ModuleEdit, apply_edit, plan_make_module, plan_ungroup, revert_edit
 
 _PARAM_ID, _MOVE_ID = 1001, 1002
 
@@ -53,17 +54,54 @@ class AddModulesCommand(QUndoCommand):
         self.graph = AddGraphCommand(doc, graph, text) if graph else None
         self.node_ids = self.graph.node_ids if self.graph else []
         self._added: list[str] = []
+        self._removed: list[Any] = []  # the definitions an undo took out, put back by redo
         self.setText(text)
 
     def redo(self) -> None:
-        self._added = self.doc.library.add_data(self.modules)
+        if self._removed:
+            self.doc.library.put_back(self._removed)
+        else:
+            self._added = self.doc.library.add_data(self.modules)
         if self.graph is not None:
             self.graph.redo()
 
     def undo(self) -> None:
         if self.graph is not None:
             self.graph.undo()
-        self.doc.library.remove_ids(self._added)
+        self._removed = self.doc.library.remove_ids(self._added)
+
+
+class ModuleEditCommand(QUndoCommand):
+    """A planned :class:`~designer.graph.module_edits.ModuleEdit` as one step; undo puts the
+    design (and the library) back exactly. ``focus``: the ids to select after it is done."""
+
+    def __init__(self, doc: GraphDocument, edit: ModuleEdit):
+        super().__init__()
+        self.doc, self.edit = doc, edit
+        self.focus = list(edit.focus)
+        self.setText(edit.text)
+
+    def redo(self) -> None:
+        apply_edit(self.doc, self.edit)
+
+    def undo(self) -> None:
+        revert_edit(self.doc, self.edit)
+
+
+class MakeModuleCommand(ModuleEditCommand):
+    """Replace the selected nodes by one instance of a new definition made of them. Raises
+    :class:`~designer.graph.document.GraphError` (the reason, for the user) when they cannot be."""
+
+    def __init__(self, doc: GraphDocument, node_ids: list[str], name: str | None = None):
+        super().__init__(doc, plan_make_module(doc, node_ids, name))
+
+
+class UngroupCommand(ModuleEditCommand):
+    """Turn one instance back into its definition's nodes (the definition stays). Raises
+    :class:`~designer.graph.document.GraphError` when the node is not a usable instance."""
+
+    def __init__(self, doc: GraphDocument, instance_id: str):
+        super().__init__(doc, plan_ungroup(doc, instance_id))
 
 
 class RemoveCommand(QUndoCommand):

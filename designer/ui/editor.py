@@ -5,6 +5,11 @@ view, the selection (with its own signal) and the edit actions (cut, copy, paste
 duplicate, add node, nudge, zoom, fit, auto-layout) with their shortcuts and menus. Every
 edit goes through a function of :mod:`designer.ui.operations` with the session, the
 selected ids and a position; the main window only hosts the editor, docks, menus and themes.
+
+Modules: Make Module (Ctrl+G) turns the selection into one instance of a new definition,
+Ungroup (Ctrl+Shift+G) an instance back into nodes; a selection that cannot be a module is
+told why in the status bar. Double-clicking an instance (or its menu's Edit Module…) asks
+for its definition (``open_module_requested``); the window opens it in a tab.
 """
 
 from __future__ import annotations
@@ -12,12 +17,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from ..graph.diagnostics import Diagnostic
-from ..graph.document import GraphDocument
+from ..graph.document import GraphDocument, GraphError
 from . import clipboard, menus, operations
 from .canvas import EdgeItem, GraphScene, GraphView, NodeItem, PortItem
 from .session import Session
@@ -33,6 +38,8 @@ class DesignEditor(QObject):
     message = Signal(str, int)
     #: Another session is shown (new, open, recover).
     session_replaced = Signal(object)
+    #: The user asked to open an instance's definition (the instance's node id).
+    open_module_requested = Signal(str)
 
     def __init__(self, theme: Theme, parent: QWidget | None = None):
         super().__init__(parent)
@@ -42,6 +49,8 @@ class DesignEditor(QObject):
         self.view = GraphView()
         self.view.node_type_dropped.connect(self._on_view_node_type_dropped)
         self.view.context_menu_requested.connect(self._on_view_context_menu_requested)
+        self.view.modules_dropped.connect(self._on_view_modules_dropped)
+        self.view.installEventFilter(self)  # shown/hidden (a tab): the module actions follow
         self._make_actions(parent)
 
     # ---------------------------------------------------------------- actions
@@ -69,6 +78,10 @@ class DesignEditor(QObject):
         self.zoom_out_action = a(parent, "Zoom &Out", self.view.zoom_out, SK.ZoomOut)
         self.fit_action = a(parent, "&Fit to View", self.view.fit, "Ctrl+0")
         self.layout_action = a(parent, "Auto-&layout", self.auto_layout, "Ctrl+L")
+        self.make_module_action = a(parent, "&Make Module", self.make_module, "Ctrl+G")
+        self.make_module_action.setStatusTip("Turn the selected nodes into one instance of a new module")
+        self.ungroup_action = a(parent, "U&ngroup", self.ungroup, "Ctrl+Shift+G")
+        self.ungroup_action.setStatusTip("Turn the selected module instance back into its nodes")
         for text, dx, dy, key in (
             ("left", -10, 0, "Left"),
             ("right", 10, 0, "Right"),
@@ -79,9 +92,10 @@ class DesignEditor(QObject):
             act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.view.addAction(act)
         # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C / Delete.
-        for act in self.edit_actions:
+        for act in (*self.edit_actions, *self.module_actions):
             act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(act)
+        self._update_module_actions()
 
     @property
     def edit_actions(self) -> list[QAction]:
@@ -94,6 +108,23 @@ class DesignEditor(QObject):
             self.select_all_action,
             self.add_node_action,
         ]
+
+    @property
+    def module_actions(self) -> list[QAction]:
+        """Make Module and Ungroup: enabled only when they can act (on the shown canvas)."""
+        return [self.make_module_action, self.ungroup_action]
+
+    def _update_module_actions(self) -> None:
+        shown = not self.view.isHidden()
+        selected = self.selected_node_ids() if self.session is not None else []
+        self.make_module_action.setEnabled(shown and bool(selected))
+        one_instance = len(selected) == 1 and operations.is_instance(self.document, selected[0])
+        self.ungroup_action.setEnabled(shown and one_instance)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.view and event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
+            self._update_module_actions()
+        return super().eventFilter(watched, event)
 
     # ---------------------------------------------------------------- session
     @property
@@ -108,12 +139,22 @@ class DesignEditor(QObject):
         self.scene = GraphScene(session, self.theme, self)
         self.scene.selectionChanged.connect(self._on_scene_selection_changed)
         self.scene.connection_dropped.connect(self._on_scene_connection_dropped)
+        self.scene.node_activated.connect(self._on_scene_node_activated)
+        session.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
         self.view.setScene(self.scene)
         if old_scene is not None:
             old_scene.deleteLater()
         QTimer.singleShot(0, self.view, self.view.fit)
         self.session_replaced.emit(session)
         self.selection_changed.emit([])
+        self._update_module_actions()
+
+    @property
+    def editing_definition(self) -> bool:
+        """The canvas shows a module definition's body (its Module input/output nodes may be
+        added here, and only here)."""
+        doc = self.session.doc if self.session is not None else None
+        return doc is not None and doc.has_library and any(d.body is doc for d in doc.library.defs.values())
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -135,7 +176,12 @@ class DesignEditor(QObject):
         self.select(list(self.document.nodes))
 
     def _on_scene_selection_changed(self) -> None:
+        self._update_module_actions()
         self.selection_changed.emit(self.selected_node_ids())
+
+    def _on_undo_stack_index_changed(self, index: int) -> None:
+        if self.scene is not None:
+            self._update_module_actions()
 
     def reveal_node(self, node_id: str) -> None:
         if node_id in self.scene.nodes:
@@ -209,6 +255,67 @@ class DesignEditor(QObject):
     def auto_layout(self) -> None:
         if operations.auto_layout(self.session):
             self.view.fit()
+
+    # ---------------------------------------------------------------- modules
+    def make_module(self, name: str | None = None) -> list[str]:
+        """Ctrl+G: the selected nodes become one instance of a new module (selected after);
+        a selection that cannot be says why in the status bar. Returns the instance's id."""
+        selected = self.selected_node_ids()
+        try:
+            ids = operations.make_module(self.session, selected, name)
+        except GraphError as exc:
+            self.message.emit(f"Cannot make a module: {exc}", 8000)
+            return []
+        node = self.document.nodes[ids[0]]
+        n = len(selected)
+        self.message.emit(f"Made module {node.type.display_name} from {n} node{'s' * (n != 1)}: {node.name}", 5000)
+        return self._selected(ids)
+
+    def ungroup(self) -> list[str]:
+        """Ctrl+Shift+G: the selected instance becomes its definition's nodes (selected after)."""
+        selected = self.selected_node_ids()
+        if len(selected) != 1 or not operations.is_instance(self.document, selected[0]):
+            self.message.emit("Cannot ungroup: select one module instance", 6000)
+            return []
+        try:
+            ids = operations.ungroup(self.session, selected[0])
+        except GraphError as exc:
+            self.message.emit(f"Cannot ungroup: {exc}", 8000)
+            return []
+        return self._selected(ids)
+
+    def open_module(self, node_id: str | None = None) -> bool:
+        """Ask for an instance's definition (the selected one by default); False when the node
+        is not an instance."""
+        if node_id is None:
+            selected = self.selected_node_ids()
+            node_id = selected[0] if len(selected) == 1 else None
+        if node_id is None or not operations.is_instance(self.document, node_id):
+            self.message.emit("Only a module instance has a definition to open", 4000)
+            return False
+        self.open_module_requested.emit(node_id)
+        return True
+
+    def add_modules(self, modules: list[dict[str, Any]], scene_pos: QPointF | None = None) -> str | None:
+        """Add definitions given as data (a library's) and an instance of the first, at
+        ``scene_pos`` or, without one, after the one selected node (else at the centre)."""
+        selected = self.selected_node_ids()
+        after = selected[0] if scene_pos is None and len(selected) == 1 else None
+        centre = (scene_pos.x(), scene_pos.y()) if scene_pos is not None else self.view_centre()
+        try:
+            nid = operations.add_modules(self.session, modules, centre, after)
+        except (GraphError, KeyError, ValueError) as exc:
+            self.message.emit(f"Cannot add the module: {exc}", 8000)
+            return None
+        return self._selected([nid])[0]
+
+    def _on_scene_node_activated(self, node_id: str) -> None:
+        if operations.is_instance(self.document, node_id):
+            self.open_module_requested.emit(node_id)
+
+    def _on_view_modules_dropped(self, modules: list, pos: QPointF) -> None:
+        self.add_modules(modules, pos)
+        self.view.setFocus()
 
     def apply_fix(self, diagnostic: Diagnostic) -> None:
         if operations.apply_fix(self.session, diagnostic.fix):

@@ -8,24 +8,31 @@ bare :class:`~designer.ui.session.Session`. Positions are scene coordinates as `
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
 from ..graph import registry
 from ..graph.diagnostics import Fix
-from ..graph.document import GraphDocument, new_id
+from ..graph.document import MODULE_PREFIX, GraphDocument, GraphError, new_id
 from ..graph.layout import NODE_H, NODE_W
+from ..graph.module_type import snake
+from ..graph.modules import module_id_of
+from ..graph.nodes.ports import PORT_CATEGORY
 from . import clipboard
 from .commands import (
     AddGraphCommand,
+    AddModulesCommand,
     ConnectCommand,
     FixCommand,
     MacroCommand,
+    MakeModuleCommand,
     MoveCommand,
     RemoveCommand,
     RenameCommand,
     SetParamCommand,
+    UngroupCommand,
     connect_command,
     layout_command,
 )
@@ -49,7 +56,7 @@ def free_spot(doc: GraphDocument, x: float, y: float) -> Pos:
 
 
 def _one_node(doc: GraphDocument, type_id: str, corner: Pos) -> tuple[str, dict[str, Any], registry.NodeType]:
-    ntype = registry.get(type_id)
+    ntype = doc.type_of(type_id)
     nid = new_id()
     name = doc.unique_name(ntype.name_stem or ntype.type_id)
     node = {"id": nid, "type": ntype.type_id, "name": name, "params": ntype.defaults(), "pos": list(corner)}
@@ -63,7 +70,7 @@ def add_node(session: Session, type_id: str, centre: Pos, after: str | None = No
     is connected from it, in the same undo step. Returns the new node's id.
     """
     doc = session.doc
-    ntype = registry.get(type_id)
+    ntype = doc.type_of(type_id)
     if after is not None and after in doc.nodes and ntype.inputs and doc.nodes[after].type.outputs:
         ax, ay = doc.nodes[after].pos
         corner = free_spot(doc, ax, ay + NODE_H + 60)
@@ -80,21 +87,37 @@ def add_node(session: Session, type_id: str, centre: Pos, after: str | None = No
     return nid
 
 
-def quick_add_types(from_input: bool) -> dict[str, list[registry.NodeType]]:
+#: The category of module instances (the design's own definitions) in menus and the palette.
+MODULES_CATEGORY = "Modules"
+
+
+def node_types(doc: GraphDocument | None = None, ports: bool = False) -> dict[str, list[registry.NodeType]]:
+    """Every node type a user can add, by palette category: the built-in ones, then the
+    design's module definitions (``doc``'s library) under "Modules". The Module input/output
+    nodes belong only inside a definition: listed with ``ports`` (a definition's tab)."""
+    out = {c: ts for c, ts in registry.categories().items() if ports or c != PORT_CATEGORY}
+    if doc is not None and doc.has_library:
+        out[MODULES_CATEGORY] = [d.type for d in doc.library.defs.values()]
+    return out
+
+
+def quick_add_types(
+    from_input: bool, doc: GraphDocument | None = None, ports: bool = False
+) -> dict[str, list[registry.NodeType]]:
     """Node types, by palette category, that can sit at the loose end of a connection dragged
     from an input port (they need an output) or from an output port (they need an input)."""
     return {
         category: kept
-        for category, types in registry.categories().items()
+        for category, types in node_types(doc, ports).items()
         if (kept := [t for t in types if (t.outputs if from_input else t.inputs)])
     }
 
 
-def insertable_types() -> dict[str, list[registry.NodeType]]:
+def insertable_types(doc: GraphDocument | None = None, ports: bool = False) -> dict[str, list[registry.NodeType]]:
     """Node types, by palette category, that can sit on an edge (one input, one output)."""
     return {
         category: kept
-        for category, types in registry.categories().items()
+        for category, types in node_types(doc, ports).items()
         if (kept := [t for t in types if t.inputs and t.outputs])
     }
 
@@ -104,7 +127,6 @@ def add_connected(session: Session, type_id: str, at: Pos, node_id: str, port: s
     connect it, in one undo step: below that point when fed by an output, above it when it
     feeds an input. Returns the new node's id."""
     doc = session.doc
-    ntype = registry.get(type_id)
     other = doc.nodes[node_id]
     y = at[1] - NODE_H if port_is_input else at[1]
     nid, data, ntype = _one_node(doc, type_id, free_spot(doc, at[0] - NODE_W / 2, y))
@@ -187,8 +209,10 @@ def paste(session: Session, data: dict[str, Any] | None, text: str = "Paste") ->
     while any((round(n["pos"][0] + offset), round(n["pos"][1] + offset)) in taken for n in data["nodes"]):
         offset += PASTE_OFFSET
     payload = clipboard.fresh(data, doc, (offset, offset))
+    modules = _free_names(doc, payload.pop("modules", None) or [])
     n = len(payload["nodes"])
-    session.push(AddGraphCommand(doc, payload, f"{text} {n} node{'s' * (n != 1)}"))
+    text = f"{text} {n} node{'s' * (n != 1)}"
+    session.push(AddModulesCommand(doc, modules, payload, text) if modules else AddGraphCommand(doc, payload, text))
     return [node["id"] for node in payload["nodes"]]
 
 
@@ -235,6 +259,79 @@ def rename(session: Session, node_id: str, name: str) -> bool:
         return False
     session.push(RenameCommand(session.doc, node_id, name))
     return True
+
+
+# ------------------------------------------------------------------ modules
+def is_instance(doc: GraphDocument, node_id: str) -> bool:
+    """Whether the node is an instance of one of the design's module definitions."""
+    node = doc.nodes.get(node_id)
+    return node is not None and doc.has_library and (module_id_of(node.type_id) or "") in doc.library.defs
+
+
+def _free_names(doc: GraphDocument, modules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of module data in which a definition the design lacks, named like one it has,
+    takes a free name (the one it has by id is kept as it is: it is the same definition)."""
+    modules = copy.deepcopy(modules)
+    if not modules:
+        return modules
+    lib = doc.library
+    for m in modules:
+        if m["id"] not in lib.defs and any(d.name == m["name"] for d in lib.defs.values()):
+            m["name"] = lib.unique_name(m["name"])
+    return modules
+
+
+def make_module(session: Session, node_ids: list[str], name: str | None = None) -> list[str]:
+    """Replace the nodes by one instance of a new definition made of them, in one step;
+    returns the instance's id (in a list: the ids to select). Raises GraphError, changing
+    nothing, with the reason a selection cannot be a module."""
+    cmd = MakeModuleCommand(session.doc, [n for n in node_ids if n in session.doc.nodes], name)
+    session.push(cmd)
+    return cmd.focus
+
+
+def ungroup(session: Session, instance_id: str) -> list[str]:
+    """Turn one instance back into its definition's nodes, in one step; returns their ids.
+    Raises GraphError, changing nothing, when the node is not a usable instance."""
+    doc = session.doc
+    if not is_instance(doc, instance_id):
+        name = doc.nodes[instance_id].name if instance_id in doc.nodes else instance_id
+        raise GraphError(f"{name!r} is not a module instance: only an instance can be ungrouped")
+    cmd = UngroupCommand(doc, instance_id)
+    session.push(cmd)
+    return cmd.focus
+
+
+def add_modules(session: Session, modules: list[dict[str, Any]], centre: Pos, after: str | None = None) -> str:
+    """Add module definitions given as data (a library's: the first one and those it uses)
+    and an instance of the first, centred on ``centre`` or below ``after`` (connected), in
+    one step. A definition the design already has (same id) is the one used; one whose name
+    is taken gets a free name. Returns the instance's id."""
+    if not modules:
+        raise GraphError("no module to add")
+    doc = session.doc
+    lib = doc.library
+    modules = _free_names(doc, modules)
+    first = modules[0]
+    existing = lib.defs.get(first["id"])
+    name = existing.name if existing is not None else first["name"]
+    has_input = any(n.get("type") == "module_input" for n in first.get("nodes", []))
+    if after is not None and after in doc.nodes and has_input and doc.nodes[after].type.outputs:
+        ax, ay = doc.nodes[after].pos
+        corner = free_spot(doc, ax, ay + NODE_H + 60)
+    else:
+        after = None
+        corner = free_spot(doc, centre[0] - NODE_W / 2, centre[1] - NODE_H / 2)
+    nid = new_id()
+    node = {"id": nid, "type": MODULE_PREFIX + first["id"], "name": doc.unique_name(snake(name) or "module")}
+    graph = {"nodes": [{**node, "params": {}, "pos": list(corner)}]}
+    if after is None:
+        session.push(AddModulesCommand(doc, modules, graph, f"Add {name}"))
+    else:
+        link = _LateConnect(doc, after, nid, doc.nodes[after].type.outputs[0].name, "in")
+        text = f"Add {name} after {doc.nodes[after].name}"
+        session.push(MacroCommand(text, [AddModulesCommand(doc, modules, graph, ""), link]))
+    return nid
 
 
 def apply_fix(session: Session, fix: Fix | None) -> bool:

@@ -2,7 +2,8 @@
 
 Hypothesis draws sequences of what a user does (add from the palette, add after a node,
 connect ports, edit a parameter, press Fix, undo, redo, copy and paste, duplicate,
-delete, insert on an edge, move, auto-layout). After every step, with no explicit
+delete, insert on an edge, move, auto-layout, make a module of a selection, ungroup an
+instance; a selection that cannot be a module is refused and changes nothing). After every step, with no explicit
 re-validation (the app's own path must have brought the report), every node and edge item
 as last painted must show what a fresh validation of the document says. At the end,
 undoing everything gives back the starting document byte for byte, and redoing it the end.
@@ -21,12 +22,14 @@ from PySide6.QtWidgets import QApplication
 from ui_helpers import assert_canvas_shows_the_truth, open_example
 
 from designer.graph import registry
+from designer.graph.document import GraphError
+from designer.graph.module_edits import plan_make_module
 from designer.graph.params import BoolParam, ChoiceParam, FloatParam, IntParam, PaddingParam, PairParam
 from designer.io.project import dumps
 from designer.ui import operations
 
 OPS = ["add", "add_after", "connect", "connect", "param", "param", "param", "fix", "undo", "undo", "redo",
-       "paste", "duplicate", "delete", "insert", "move", "layout"]  # fmt: skip
+       "paste", "duplicate", "delete", "insert", "move", "layout", "make_module", "make_module", "ungroup"]  # fmt: skip
 TYPES = sorted(t.type_id for t in registry.all_types())
 
 
@@ -93,12 +96,57 @@ def _step(window, op: str, rng: random.Random) -> None:
         if edges:
             kinds = [t.type_id for ts in operations.insertable_types().values() for t in ts]
             editor.insert_on_edge(rng.choice(kinds), rng.choice(edges))
+    elif op == "make_module":
+        _make_module(window, rng)
+    elif op == "ungroup":
+        instances = [n.id for n in doc.instances()]
+        if instances:
+            editor.select([rng.choice(instances)])
+            before = len(doc.nodes)
+            assert editor.ungroup(), "ungrouping a valid instance gave no nodes"
+            assert len(doc.nodes) >= before
     elif op == "move":
         nid = rng.choice(ids)
         operations.move(session, {nid: (doc.nodes[nid].pos[0] + 40, doc.nodes[nid].pos[1] + 20)})
     else:
         editor.auto_layout()
     QApplication.processEvents()
+
+
+def _make_module(window, rng: random.Random) -> None:
+    """Select a chain of nodes (a node and some of what follows it) or a random few, and press
+    Make Module: either the chain becomes one selected instance computing what it did, or
+    the reason is in the status bar and the design has not changed."""
+    doc, editor, session = window.document, window.editor, window.session
+    start = rng.choice(list(doc.nodes))
+    chain = [start]
+    for _ in range(rng.randint(0, 3)):
+        outs = doc.out_edges(chain[-1])
+        if not outs:
+            break
+        chain.append(rng.choice(outs).dst)
+    if rng.random() < 0.25:
+        chain = rng.sample(list(doc.nodes), k=min(len(doc.nodes), rng.randint(1, 3)))
+    chain = list(dict.fromkeys(chain))
+    editor.select(chain)
+    stack = session.undo_stack
+    before, steps, at = dumps(doc), stack.count(), stack.index()
+    reads = {(e.dst, e.dst_port) for n in chain for e in doc.out_edges(n) if e.dst not in chain}
+    shapes = {dst: session.report.in_shapes.get(dst) for dst, _ in reads}
+    clean = not any(session.report.for_node(n) for n in chain)  # (a problem inside fails the whole block)
+    try:
+        plan_make_module(doc, chain)
+    except GraphError as exc:
+        assert not editor.make_module()
+        assert dumps(doc) == before and (stack.count(), stack.index()) == (steps, at)
+        assert str(exc) in window.statusBar().currentMessage()
+        return
+    (inst,) = editor.make_module()
+    assert editor.selected_node_ids() == [inst] and stack.index() == at + 1 == stack.count()
+    QApplication.processEvents()
+    if clean:  # what the rest of the design reads is what it read before
+        for dst, _ in reads:
+            assert session.report.in_shapes.get(dst) == shapes[dst], doc.nodes[dst].name
 
 
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

@@ -26,12 +26,16 @@ def painted_canvas(window) -> None:
 
 def assert_canvas_shows_the_truth(window) -> None:
     """Every node and edge item, as last painted, shows what a fresh validation of the
-    document says: output shape, error state, and the problem in its tooltip."""
+    document says: output shape, error state, and the problem in its tooltip; a module
+    instance also its definition's name, its "× N" badge and the block's totals."""
+    from designer.graph.cost import compute_costs
+    from designer.graph.module_type import REPEAT
     from designer.graph.validate import validate
-    from designer.ui.format import shape_text
+    from designer.ui.format import compact, shape_text
 
     doc, scene = window.document, window.scene
     fresh = validate(doc)
+    costs = compute_costs(doc, fresh)
     assert set(scene.nodes) == set(doc.nodes)
     assert set(scene.edges) == set(doc.edges)
     painted_canvas(window)
@@ -52,6 +56,16 @@ def assert_canvas_shows_the_truth(window) -> None:
         assert (severity == "error") == (nid in errors_at), f"{node.name} painted as {severity!r}"
         for message in errors_at.get(nid, []):
             assert message in item.toolTip(), f"{node.name}'s tooltip lacks {message!r}"
+        is_instance = node.type_id.startswith("module:")
+        assert item.is_instance == is_instance, (
+            f"{node.name} drawn as {'an instance' if item.is_instance else 'a node'}"
+        )
+        if is_instance:
+            repeat = node.params[REPEAT]
+            cost = costs.nodes.get(nid)
+            totals = f"{compact(cost.params)} params · {compact(cost.macs)} MACs" if cost is not None else ""
+            want = (node.type.display_name, f"× {repeat}" if repeat > 1 else "", totals)
+            assert item.painted_module == want, f"{node.name} shows {item.painted_module}, the design says {want}"
     for eid, item in scene.edges.items():
         edge = doc.edges[eid]
         src = fresh.shapes.get(edge.src)

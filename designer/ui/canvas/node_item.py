@@ -1,5 +1,10 @@
 """A node on the canvas: name, type, key parameters and output shape; red when it has a problem.
 
+A module instance shows its definition's name, its exposed values, the block's totals
+(parameters and MACs, from the cost report), a "× N" badge when it repeats, and looks
+apart: a module glyph, a double border and the copies stacked behind it
+(:mod:`.module_face`); with several inputs, each input port carries its label.
+
 The item never edits the model: dragging it moves only the item, and the scene turns
 the finished drag into a MoveCommand. It redraws when the scene calls ``sync`` (the
 document changed) or ``set_status`` (a new validation report).
@@ -14,8 +19,10 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
 
 from ...graph.layout import NODE_H, NODE_W
+from ...graph.module_type import REPEAT
 from .. import icons
 from ..theme import CATEGORY_COLORS
+from . import module_face as mf
 from .port_item import PortItem
 
 GRID = 10.0
@@ -45,21 +52,36 @@ class _Fonts:
         cls.ready = True
 
 
+def port_signature(type_: Any) -> tuple[Any, ...]:
+    """What a node item's ports are made from: an item whose type's ports changed (a module
+    input added to its definition) is made again."""
+    return tuple(tuple((p.name, p.multi, p.label) for p in ports) for ports in (type_.inputs, type_.outputs))
+
+
 class NodeItem(QGraphicsItem):
     def __init__(self, node_id: str, type_: Any):
         super().__init__()
         self.node_id = node_id
         self.category = type_.category
         self.type_name = type_.display_name
+        #: A module instance (drawn with its definition's name, totals and repeat badge).
+        self.is_instance = type_.category == mf.MODULES
+        self.ports_key = port_signature(type_)
         self.name = ""
         self.summary = ""
         self.out_shape = ""
         self.severity = ""
         self.problem = ""
         self.short = ""
+        self.repeat = 1
+        self.values_text = ""  # an instance's exposed values ("ch1x1=64, ...")
+        self.totals = ""  # an instance's parameters and MACs
         #: (name, summary, shape, severity, short) as the last paint call drew them (tests compare it).
         self.painted: tuple[str, str, str, str, str] | None = None
+        #: An instance's (definition name, repeat badge, totals) as last painted ("" badge: none).
+        self.painted_module: tuple[str, str, str] | None = None
         self._syncing = False
+        self._activated = False  # double-clicked: activated when the button is let go
         self.rect = QRectF(0, 0, NODE_W, NODE_H)
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -75,20 +97,37 @@ class NodeItem(QGraphicsItem):
             (self.inputs, type_.inputs, 0.0, True),
             (self.outputs, type_.outputs, NODE_H, False),
         ):
+            labelled = is_input and self.is_instance and len(specs) > 1
             for i, spec in enumerate(specs):
-                port = PortItem(self, spec.name, is_input, spec.multi, spec.label)
+                port = PortItem(self, spec.name, is_input, spec.multi, spec.label, show_label=labelled)
                 port.setPos(NODE_W * (i + 1) / (len(specs) + 1), y)
                 ports[spec.name] = port
 
     # ----------------------------------------------------------------- model
     def sync(self, node: Any) -> None:
         """Take name, key parameters and position from the document's node."""
-        name, summary = node.name, node.type.summary(node.params)
-        if (name, summary) != (self.name, self.summary):
-            self.name, self.summary = name, summary
+        ntype = node.type
+        state = (node.name, ntype.summary(node.params), ntype.display_name)
+        if self.is_instance:
+            values = ", ".join(f"{k}={v}" for k, v in node.params.items() if k != REPEAT)
+            module = (node.params.get(REPEAT, 1), values)
+        else:
+            module = (1, "")
+        if (*state, *module) != (self.name, self.summary, self.type_name, self.repeat, self.values_text):
+            self.name, self.summary, self.type_name = state
+            self.repeat, self.values_text = module
             self._refresh_tooltip()
             self.update()
         self.set_model_pos(QPointF(*node.pos))
+
+    def set_totals(self, text: str) -> bool:
+        """An instance's parameters and MACs; returns whether they changed (and were redrawn)."""
+        if text == self.totals:
+            return False
+        self.totals = text
+        self._refresh_tooltip()
+        self.update()
+        return True
 
     def set_model_pos(self, pos: QPointF) -> None:
         if self.pos() != pos:
@@ -106,17 +145,31 @@ class NodeItem(QGraphicsItem):
         return True
 
     def _refresh_tooltip(self) -> None:
-        tip = f"<b>{self.name}</b> · {self.type_name}<br>{self.summary}<br>output {self.out_shape}"
+        if self.is_instance:
+            copies = f" × {self.repeat} (copies one after another)" if self.repeat > 1 else ""
+            tip = f"<b>{self.name}</b> · module {self.type_name}{copies}"
+            tip += f"<br>{self.values_text}" if self.values_text else ""
+            tip += f"<br>output {self.out_shape}<br>{self.totals}<br><i>double-click to edit the module</i>"
+        else:
+            tip = f"<b>{self.name}</b> · {self.type_name}<br>{self.summary}<br>output {self.out_shape}"
         if self.problem:
             tip += f"<hr>{self.problem}"
         self.setToolTip(tip)
 
-    def port(self, name: str, is_input: bool) -> PortItem | None:
-        return (self.inputs if is_input else self.outputs).get(name)
+    def port(self, name: str, is_input: bool, create: bool = False) -> PortItem | None:
+        """The port called ``name``; with ``create``, one the node's type lacks is added at
+        the right end (an edge into an input its module definition no longer has stays
+        visible until the validation's error about it is dealt with)."""
+        ports = self.inputs if is_input else self.outputs
+        found = ports.get(name)
+        if found is None and create:
+            found = ports[name] = PortItem(self, name, is_input, False, name)
+            found.setPos(NODE_W - 10 - 14 * (len(ports) - 1), 0.0 if is_input else NODE_H)
+        return found
 
     # ------------------------------------------------------------------- Qt
     def boundingRect(self) -> QRectF:
-        return self.rect.adjusted(-6, -10, 10, 6)
+        return self.rect.adjusted(-6, -10, 14, 12) if self.is_instance else self.rect.adjusted(-6, -10, 10, 6)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -133,16 +186,37 @@ class NodeItem(QGraphicsItem):
             self.setZValue(2 if self.isSelected() else 1)
         return super().itemChange(change, value)
 
+    def mouseDoubleClickEvent(self, event) -> None:
+        """Double-click: once the button is let go, the scene tells the editor (an instance's
+        definition opens, maybe in another tab: not before the release, or the hidden canvas
+        would keep this item grabbed and the next mouse move would drag it)."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._activated = True
+        super().mouseDoubleClickEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if self._activated and event.button() == Qt.MouseButton.LeftButton:
+            self._activated = False
+            scene = self.scene()
+            if scene is not None:
+                scene.node_activated.emit(self.node_id)  # type: ignore[union-attr]
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         theme = self.scene().theme  # type: ignore[union-attr]
         self.painted = (self.name, self.summary, self.out_shape, self.severity, self.short)
+        if self.is_instance:
+            self.painted_module = (self.type_name, mf.repeat_text(self.repeat), self.totals)
         _Fonts.ensure()
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        accent = QColor(CATEGORY_COLORS.get(self.category, theme.accent))
+        if self.is_instance:
+            accent = mf.module_color()
+        else:
+            accent = QColor(CATEGORY_COLORS.get(self.category, theme.accent))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = self.rect
-        border = QColor(theme.node_border)
+        border = accent if self.is_instance else QColor(theme.node_border)
         width = 1.0
         if self.severity == "error":
             border, width = QColor(theme.error), 2.0
@@ -150,6 +224,8 @@ class NodeItem(QGraphicsItem):
             border, width = QColor(theme.warning), 1.5
         if selected:
             border, width = QColor(theme.accent), 2.5
+        if self.is_instance and self.repeat > 1:  # the copies, stacked behind
+            mf.paint_stack(painter, r, RADIUS, self.repeat, QColor(theme.node), accent)
         if lod < 0.35:  # far away: a coloured block is all that can be seen
             painter.setPen(QPen(border, width / max(lod, 0.1)))
             painter.setBrush(accent if self.severity != "error" else QColor(theme.error))
@@ -172,9 +248,12 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(accent)
         painter.drawRect(QRectF(r.left(), r.top(), r.width(), 3))
         painter.restore()
-        painter.setPen(QPen(border, width))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(r, RADIUS, RADIUS)
+        if self.is_instance:
+            mf.paint_double_border(painter, r, RADIUS, border, width)
+        else:
+            painter.setPen(QPen(border, width))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(r, RADIUS, RADIUS)
         if lod < 0.6:
             painter.setPen(QColor(theme.text))
             painter.setFont(_Fonts.title)
@@ -182,9 +261,14 @@ class NodeItem(QGraphicsItem):
                 r.adjusted(10, 4, -10, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.name
             )
             return
-        painter.drawPixmap(
-            QRectF(10, 9, 15, 15), icons.pixmap(icons.category_icon_name(self.category), accent.name(), 15), QRectF()
-        )
+        if self.is_instance:
+            mf.paint_glyph(painter, QRectF(10, 9, 15, 15), accent)
+        else:
+            painter.drawPixmap(
+                QRectF(10, 9, 15, 15),
+                icons.pixmap(icons.category_icon_name(self.category), accent.name(), 15),
+                QRectF(),
+            )
         fm_small = QFontMetricsF(_Fonts.small)
         type_w = min(fm_small.horizontalAdvance(self.type_name), r.width() * 0.42)
         painter.setFont(_Fonts.small)
@@ -206,11 +290,28 @@ class NodeItem(QGraphicsItem):
         )
         painter.setFont(_Fonts.small)
         painter.setPen(QColor(theme.subtext))
-        painter.drawText(
-            QRectF(12, HEADER_H + 4, r.width() - 24, 18),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            fm_small.elidedText(self.summary, Qt.TextElideMode.ElideRight, r.width() - 24),
-        )
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        if self.is_instance:  # exposed values, then the block's totals
+            y = HEADER_H + 3
+            for text in (t for t in (self.values_text, self.totals) if t):
+                painter.drawText(
+                    QRectF(12, y, r.width() - 24, 14),
+                    left,
+                    fm_small.elidedText(text, Qt.TextElideMode.ElideRight, r.width() - 24),
+                )
+                y += 14
+            shape_row = QRectF(12, r.bottom() - 26, r.width() - 24, 20)
+        else:
+            painter.drawText(
+                QRectF(12, HEADER_H + 4, r.width() - 24, 18),
+                left,
+                fm_small.elidedText(self.summary, Qt.TextElideMode.ElideRight, r.width() - 24),
+            )
+            shape_row = QRectF(12, r.bottom() - 30, r.width() - 24, 20)
+        badge = mf.repeat_text(self.repeat) if self.is_instance else ""
+        if badge:
+            pill = mf.paint_badge(painter, r.right() - 10, shape_row.center().y(), badge, _Fonts.shape)
+            shape_row.setRight(pill.left() - 6)
         painter.setFont(_Fonts.shape)
         if self.severity == "error":
             painter.setPen(QColor(theme.error))
@@ -219,11 +320,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QColor(theme.text))
             text = "→ " + self.out_shape
         fm_shape = QFontMetricsF(_Fonts.shape)
-        painter.drawText(
-            QRectF(12, r.bottom() - 30, r.width() - 24, 20),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            fm_shape.elidedText(text, Qt.TextElideMode.ElideRight, r.width() - 24),
-        )
+        painter.drawText(shape_row, left, fm_shape.elidedText(text, Qt.TextElideMode.ElideRight, shape_row.width()))
         if self.severity in ("error", "warning"):
             color = QColor(theme.error if self.severity == "error" else theme.warning)
             painter.setPen(Qt.PenStyle.NoPen)

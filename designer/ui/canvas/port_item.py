@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneHoverEvent, QGraphicsSceneMouseEvent
 
 if TYPE_CHECKING:
@@ -18,13 +18,27 @@ MULTI_W = 64.0
 class PortItem(QGraphicsItem):
     """One port of a node. Pressing it starts a connection drag (handled by the scene)."""
 
-    def __init__(self, node: NodeItem, name: str, is_input: bool, multi: bool, label: str = ""):
+    _font: QFont | None = None
+
+    def __init__(
+        self, node: NodeItem, name: str, is_input: bool, multi: bool, label: str = "", show_label: bool = False
+    ):
         super().__init__(node)
         self.node = node
         self.name = name
         self.is_input = is_input
         self.multi = multi
         self.label = label or name
+        #: Draw the label next to the port (a module instance's inputs: which tensor goes where).
+        self.show_label = show_label
+        #: The label as last painted ("" when none is drawn): what the user sees (tests compare it).
+        self.painted_label: str | None = None
+        self._label_rect = QRectF()
+        if show_label:
+            fm = QFontMetricsF(self.label_font())
+            w, h = fm.horizontalAdvance(self.label) + 10, fm.height() + 2
+            x = self.half_width() + 3
+            self._label_rect = QRectF(x, -PORT_R - 4 - h, w, h)
         #: "" (idle), "compatible" (a valid target during a drag) or "target" (under the cursor).
         self.state = ""
         self._hover = False
@@ -33,7 +47,14 @@ class PortItem(QGraphicsItem):
         self.setZValue(2)
         kind = "input" if is_input else "output"
         many = " (takes several inputs, in order)" if multi else ""
-        self.setToolTip(f"{kind} '{name}'{many}: drag to connect")
+        self.setToolTip(f"{kind} '{self.label if show_label else name}'{many}: drag to connect")
+
+    @classmethod
+    def label_font(cls) -> QFont:
+        if cls._font is None:
+            cls._font = QFont()
+            cls._font.setPointSizeF(7.5)
+        return cls._font
 
     @property
     def node_id(self) -> str:
@@ -44,7 +65,7 @@ class PortItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         w = self.half_width() + 5
-        return QRectF(-w, -PORT_R - 5, 2 * w, 2 * PORT_R + 10)
+        return QRectF(-w, -PORT_R - 5, 2 * w, 2 * PORT_R + 10).united(self._label_rect.adjusted(-1, -1, 1, 1))
 
     def anchor(self, index: int = 0, count: int = 1) -> QPointF:
         """Scene position where the ``index``-th of ``count`` edges attaches."""
@@ -61,6 +82,7 @@ class PortItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         theme = self.scene().theme  # type: ignore[union-attr]
+        self.painted_label = self.label if self.show_label else ""
         color = QColor(theme.port)
         fill = QColor(theme.node)
         if self.state == "compatible":
@@ -77,6 +99,14 @@ class PortItem(QGraphicsItem):
             painter.drawRoundedRect(QRectF(-w, -r, 2 * w, 2 * r), r, r)
         else:
             painter.drawEllipse(QPointF(0, 0), r, r)
+        if self.show_label:
+            rect = self._label_rect
+            painter.setPen(QPen(QColor(theme.node_border), 1))
+            painter.setBrush(QColor(theme.label_bg))
+            painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+            painter.setFont(self.label_font())
+            painter.setPen(QColor(theme.subtext))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
     # ------------------------------------------------------------------ events
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:

@@ -16,6 +16,7 @@ from ...graph.document import (
     EdgeRemoved,
     GroupAdded,
     GroupRemoved,
+    ModuleChanged,
     NodeAdded,
     NodeMoved,
     NodeRemoved,
@@ -23,13 +24,13 @@ from ...graph.document import (
     ParamChanged,
 )
 from .. import operations
-from ..format import shape_text
+from ..format import compact, shape_text
 from ..session import Session
 from ..theme import Theme
 from .connect import ConnectionDrag
 from .edge_item import EdgeItem
 from .group_item import GroupItem
-from .node_item import NodeItem
+from .node_item import NodeItem, port_signature
 from .port_item import PortItem
 
 #: What a node's face says for a problem (the full message is its tooltip).
@@ -51,6 +52,8 @@ class GraphScene(QGraphicsScene):
     #: A connection was dragged from a port and released on empty canvas: (node id, port name,
     #: whether that port is an input, scene position). The window offers to add a node there.
     connection_dropped = Signal(str, str, bool, QPointF)
+    #: A node was double-clicked (its id): the editor opens an instance's definition.
+    node_activated = Signal(str)
 
     def __init__(self, session: Session, theme: Theme, parent=None):
         super().__init__(parent)
@@ -120,6 +123,8 @@ class GraphScene(QGraphicsScene):
                 item = self.groups.pop(gid, None)
                 if item is not None:
                     self.removeItem(item)
+            case ModuleChanged():
+                self._sync_instances()
             case DocumentReset():
                 self.rebuild()
 
@@ -130,11 +135,36 @@ class GraphScene(QGraphicsScene):
         self.addItem(item)
         self.nodes[nid] = item
 
+    def _sync_instances(self) -> None:
+        """A definition changed: its instances show its new name; an instance whose ports
+        changed (a Module input added or removed inside) is made again, with its edges."""
+        for nid, item in list(self.nodes.items()):
+            if not item.is_instance or nid not in self.doc.nodes:
+                continue
+            node = self.doc.nodes[nid]
+            if item.ports_key == port_signature(node.type):
+                item.sync(node)
+                continue
+            touching = [e.id for e in self.doc.in_edges(nid) + self.doc.out_edges(nid)]
+            for eid in touching:
+                old = self.edges.pop(eid, None)
+                if old is not None:
+                    self.removeItem(old)
+            selected = item.isSelected()
+            self.removeItem(self.nodes.pop(nid))
+            self._add_node(nid)
+            self.nodes[nid].setSelected(selected)
+            for eid in touching:
+                self._add_edge(eid)
+            for other in {nid} | {self.doc.edges[e].dst for e in touching}:
+                self._update_slots(other)
+            self._refresh_groups(nid)
+
     def _add_edge(self, eid: str) -> None:
         e = self.doc.edges[eid]
-        src = self.nodes[e.src].port(e.src_port, False)
-        dst = self.nodes[e.dst].port(e.dst_port, True)
-        item = EdgeItem(eid, src, dst)  # type: ignore[arg-type]
+        src = self.nodes[e.src].port(e.src_port, False, create=True)
+        dst = self.nodes[e.dst].port(e.dst_port, True, create=True)
+        item = EdgeItem(eid, src, dst)
         self.addItem(item)
         self.edges[eid] = item
 
@@ -196,6 +226,7 @@ class GraphScene(QGraphicsScene):
                 for eid in d.edge_ids:
                     bad_edges[eid] = d.message
         changed = 0
+        costs = self.session.costs if report is self.session.report else None
         for nid, item in self.nodes.items():
             found = per_node.get(nid, [])
             shape = shape_text(report.shapes.get(nid))
@@ -209,6 +240,10 @@ class GraphScene(QGraphicsScene):
             else:
                 severity, problem, short = "", "", ""
             changed += item.set_status(shape, severity, problem, short)
+            if item.is_instance:
+                cost = costs.nodes.get(nid) if costs is not None else None
+                totals = f"{compact(cost.params)} params · {compact(cost.macs)} MACs" if cost is not None else ""
+                changed += item.set_totals(totals)
         for eid, item in self.edges.items():
             src = self.doc.edges[eid].src
             shape = report.shapes.get(src)

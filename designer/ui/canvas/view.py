@@ -3,6 +3,7 @@ rubber-band selection, a grid, and drops from the palette."""
 
 from __future__ import annotations
 
+import json
 import math
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
@@ -22,6 +23,10 @@ from PySide6.QtWidgets import QGraphicsView
 from .scene import GraphScene
 
 PALETTE_MIME = "application/x-inception-designer-node-type"
+#: A library module dragged from the palette: JSON, the definitions as data (the first is the
+#: one instantiated, the others those it uses).
+MODULES_MIME = "application/x-inception-designer-modules"
+_DROPS = (PALETTE_MIME, MODULES_MIME)
 MIN_ZOOM, MAX_ZOOM = 0.01, 3.0  # 1%: Inception-ResNet-v2 (38,000 px tall) fits a small window
 MINOR, MAJOR = 20.0, 100.0
 
@@ -32,6 +37,8 @@ class GraphView(QGraphicsView):
     first_painted = Signal()
     #: A node type was dropped from the palette: (type_id, scene position).
     node_type_dropped = Signal(str, QPointF)
+    #: Library modules were dropped from the palette: (module data list, scene position).
+    modules_dropped = Signal(list, QPointF)
     #: Right-click (or the menu key): (scene position, global position) for the window's menus.
     context_menu_requested = Signal(QPointF, QPoint)
 
@@ -167,22 +174,32 @@ class GraphView(QGraphicsView):
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(PALETTE_MIME):
+        if any(event.mimeData().hasFormat(f) for f in _DROPS):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasFormat(PALETTE_MIME):
+        if any(event.mimeData().hasFormat(f) for f in _DROPS):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if event.mimeData().hasFormat(PALETTE_MIME):
-            type_id = bytes(event.mimeData().data(PALETTE_MIME).data()).decode()
-            self.node_type_dropped.emit(type_id, self.mapToScene(event.position().toPoint()))
+        mime = event.mimeData()
+        at = self.mapToScene(event.position().toPoint())
+        if mime.hasFormat(PALETTE_MIME):
+            type_id = bytes(mime.data(PALETTE_MIME).data()).decode()
+            self.node_type_dropped.emit(type_id, at)
             event.acceptProposedAction()
+        elif mime.hasFormat(MODULES_MIME):
+            try:
+                modules = json.loads(bytes(mime.data(MODULES_MIME).data()).decode())
+            except ValueError:
+                modules = None
+            if isinstance(modules, list) and modules:
+                self.modules_dropped.emit(modules, at)
+                event.acceptProposedAction()
         else:
             super().dropEvent(event)
 
