@@ -3,6 +3,11 @@
 Typing previews live on the canvas; consecutive edits of one field merge into one undo
 step that closes when the field is committed. Invalid values are flagged on the field with
 the ParamError message and never reach the document.
+
+In a module definition's tab, each parameter of a node inside can be exposed (set per
+instance), and with nothing selected the Inspector shows the definition (name, description,
+exposed parameters); an instance shows its exposed parameters and its definition with an
+Edit Module button. Those parts are in :mod:`designer.ui.module_inspector`.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..graph.document import DocEvent, NodeRemoved, NodeRenamed, ParamChanged
+from ..graph.document import DocEvent, GraphDocument, ModuleChanged, NodeRemoved, NodeRenamed, ParamChanged
+from ..graph.modules import ModuleDef, module_id_of
 from ..graph.params import ParamError
 from . import icons, operations
+from . import module_inspector as mi
 from .format import compact, grouped, params_text, percent, shape_text
 from .param_editors import ParamEditorWidget, make_editor, show_value
 from .session import Session
@@ -43,12 +50,20 @@ def _label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
 class InspectorDock(QDockWidget):
     #: The user pressed Fix under the selected node's problem (a Diagnostic with a fix).
     fix_requested = Signal(object)
+    #: Edit Module under an instance was pressed (the instance's node id).
+    open_module_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Inspector", parent)
         self.setObjectName("InspectorDock")
         self.session: Session | None = None
+        #: The definition whose body the session shows (a definition tab), else None.
+        self.definition: ModuleDef | None = None
+        #: The project's design (module edits reach every document that uses a definition).
+        self.design: GraphDocument | None = None
         self.node_id: str | None = None
+        self.expose_marks: dict[str, QLabel] = {}
+        self._module_sig: tuple[Any, ...] = ()
         self.editors: dict[str, ParamEditorWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self._local_errors: set[str] = set()
@@ -63,13 +78,18 @@ class InspectorDock(QDockWidget):
         self._show_overview()
 
     # ----------------------------------------------------------------- wiring
-    def set_session(self, session: Session) -> None:
+    def set_session(
+        self, session: Session, definition: ModuleDef | None = None, design: GraphDocument | None = None
+    ) -> None:
+        """Show ``session``'s nodes; ``definition``: the session shows that definition's body."""
         if self.session is not None:
             self.session.changed.disconnect(self._on_session_changed)
             self.session.report_changed.disconnect(self._on_session_report_changed)
-        self.session = session
+        self.session, self.definition = session, definition
+        self.design = design if design is not None else (self.design if definition is not None else session.doc)
         session.changed.connect(self._on_session_changed)
         session.report_changed.connect(self._on_session_report_changed)
+        self.node_id = None
         self.show_nodes([])
 
     def show_nodes(self, node_ids: list[str]) -> None:
@@ -88,16 +108,20 @@ class InspectorDock(QDockWidget):
         self.scroll.setWidget(body)
 
     def _show_overview(self, count: int = 0) -> None:
-        self.editors, self.errors, self.name_edit = {}, {}, None
+        self.editors, self.errors, self.name_edit, self.expose_marks = {}, {}, None, {}
+        self._module_sig = mi.signature(self)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(14, 12, 14, 12)
         if self.session is not None and count == 0:
             doc, costs = self.session.doc, self.session.costs
-            layout.addWidget(_label(doc.name, "nodeTitle", wrap=True))
-            if doc.description:
-                layout.addWidget(_label(doc.description, "muted", wrap=True))
-            layout.addWidget(_label("Design", "sectionTitle"))
+            if self.definition is not None:
+                layout.addWidget(mi.module_section(self, self.definition))
+            else:
+                layout.addWidget(_label(doc.name, "nodeTitle", wrap=True))
+                if doc.description:
+                    layout.addWidget(_label(doc.description, "muted", wrap=True))
+            layout.addWidget(_label("Design" if self.definition is None else "Block, as shown", "sectionTitle"))
             form = QFormLayout()
             form.addRow("Nodes", _label(f"{len(doc.nodes)}"))
             form.addRow("Parameters", _label(params_text(costs.inference.params, costs.total.params), wrap=True))
@@ -117,7 +141,8 @@ class InspectorDock(QDockWidget):
         self._local_errors.clear()
         self._edit_sessions.clear()
         self._edit_start.clear()
-        self.editors, self.errors = {}, {}
+        self.editors, self.errors, self.expose_marks = {}, {}, {}
+        self._module_sig = mi.signature(self)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(14, 12, 14, 12)
@@ -138,6 +163,9 @@ class InspectorDock(QDockWidget):
         layout.addWidget(_label(kind, "muted"))
         if node.type.description:
             layout.addWidget(_label(node.type.description, "muted", wrap=True))
+        module = self.session.doc.library.defs.get(module_id_of(node.type_id) or "")
+        if module is not None:
+            layout.addWidget(mi.instance_row(self, node_id, module))
         self.problems = _label("", "fieldError", wrap=True)
         layout.addWidget(self.problems)
         self.fix_button = QPushButton("Fix")
@@ -191,10 +219,7 @@ class InspectorDock(QDockWidget):
             editor.cancelled.connect(lambda key=spec.name: self._on_editor_cancelled(key))
             error = _label("", "fieldError", wrap=True)
             error.setVisible(False)
-            column = QVBoxLayout()
-            column.setSpacing(2)
-            column.addWidget(editor)
-            column.addWidget(error)
+            column = mi.field_column(self, editor, error, spec.name)  # (with its expose toggle inside a module)
             label = QLabel(spec.title)
             label.setToolTip(spec.help or spec.name)
             form.addRow(label, column)
@@ -280,6 +305,9 @@ class InspectorDock(QDockWidget):
 
     # ------------------------------------------------------------ model -> view
     def _on_session_changed(self, event: DocEvent) -> None:
+        if isinstance(event, ModuleChanged):
+            self.refresh_module_parts()
+            return
         if self.session is None or self.node_id is None or getattr(event, "node_id", None) != self.node_id:
             return
         if isinstance(event, NodeRemoved):
@@ -301,6 +329,25 @@ class InspectorDock(QDockWidget):
                 self._flag(event.key, "")
         elif isinstance(event, NodeRenamed) and self.name_edit is not None and self.name_edit.text() != node.name:
             self.name_edit.setText(node.name)
+
+    def refresh_module_parts(self, force: bool = False) -> None:
+        """Rebuild when what the module parts show changed (a definition renamed, a parameter
+        exposed); never under a field being typed into."""
+        if self.session is None or self._edit_sessions:
+            return
+        if not force and mi.signature(self) == self._module_sig:
+            return
+        if self.node_id is not None and self.node_id in self.session.doc.nodes:
+            self._build(self.node_id)
+        else:
+            self.node_id = None
+            self._show_overview()
+
+    def show_module_message(self, message: str) -> None:
+        """Say why a module edit was not done (in the status bar)."""
+        window = self.window()
+        if hasattr(window, "statusBar"):
+            window.statusBar().showMessage(message, 6000)
 
     def _on_fix_button_clicked(self) -> None:
         if self._fixable is not None:
@@ -338,3 +385,6 @@ class InspectorDock(QDockWidget):
         for key in self.editors:
             if key not in self._local_errors:
                 self._flag(key, flagged.get(key, ""))
+        for key, mark in self.expose_marks.items():
+            mark.setText(mi.mark_text(self, nid, key))
+            mark.setVisible(bool(mark.text()))

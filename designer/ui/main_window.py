@@ -1,4 +1,8 @@
-"""The main window: the canvas in the centre, docks around it, one open design at a time."""
+"""The main window: the canvas in the centre, docks around it, one open design at a time.
+
+The centre holds tabs: the design, and a tab per opened module definition
+(:mod:`designer.ui.module_tabs`); the Inspector, Problems and Summary follow the current
+tab's editor and session, the status bar, Code and Training stay on the design."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from .actions import Actions
 from .canvas import GraphScene, GraphView
 from .editor import DesignEditor
 from .format import compact, params_text, shape_text
+from .module_tabs import ModuleTabs, instance_module
 from .session import Session
 from .settings import app_settings
 
@@ -49,10 +54,9 @@ class MainWindow(QMainWindow):
         self.session: Session | None = None
         self.autosaver = Autosaver(new_id())
         self.editor = DesignEditor(self.theme, self)
-        self.editor.selection_changed.connect(self._on_editor_selection_changed)
-        self.editor.message.connect(self._on_editor_message)
-        self.view.zoom_changed.connect(self._on_view_zoom_changed)
-        self.setCentralWidget(self.view)
+        self.tabs = ModuleTabs(self)
+        self.tabs.current_changed.connect(self._on_tabs_current_changed)
+        self.setCentralWidget(self.tabs.widget)
         self.history_dock = QDockWidget("History", self)
         self.history_dock.setObjectName("HistoryDock")
         self.history_view = QUndoView(self.undo_group)
@@ -64,6 +68,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self._build_panels()
+        self.wire_editor(self.editor, None)
         self.set_session(Session(doc if doc is not None else GraphDocument(), path))
         self.apply_theme()
         self._restore_layout()
@@ -86,15 +91,49 @@ class MainWindow(QMainWindow):
     def document(self) -> GraphDocument:
         return self.session.doc  # type: ignore[union-attr]
 
+    @property
+    def current_editor(self) -> DesignEditor:
+        """The editor of the current tab (the design's, or a module definition's)."""
+        tab = self.tabs.current()
+        return tab.editor if tab is not None else self.editor
+
+    @property
+    def current_session(self) -> Session:
+        tab = self.tabs.current()
+        return tab.session if tab is not None else self.session  # type: ignore[return-value]
+
     def add_node(self, type_id: str, scene_pos: QPointF | None = None) -> str:
         """Add a node as a drop from the palette does; returns its id."""
-        return self.editor.add_node(type_id, scene_pos)
+        return self.current_editor.add_node(type_id, scene_pos)
 
     def reveal_node(self, node_id: str) -> None:
-        self.editor.reveal_node(node_id)
+        self.current_editor.reveal_node(node_id)
 
     def apply_fix(self, diagnostic) -> None:
-        self.editor.apply_fix(diagnostic)
+        self.current_editor.apply_fix(diagnostic)
+
+    def open_module(self, instance_id: str, doc: GraphDocument | None = None):
+        """Open the definition of an instance in its tab, showing the body for that instance.
+        ``doc`` holds the instance (default: the current tab's document, else the design).
+        Returns the tab, or None (with a message) when the node is not an instance."""
+        docs = [doc] if doc is not None else [self.current_session.doc, self.document]
+        for d in docs:
+            mid = instance_module(d, instance_id)
+            if mid is not None and mid in self.document.library.defs:
+                return self.tabs.open(mid, (d, instance_id))
+        self.statusBar().showMessage("Only a module instance has a definition to open", 4000)
+        return None
+
+    def wire_editor(self, editor: DesignEditor, session: Session | None) -> None:
+        """Connect an editor (the design's, or a definition tab's) to the window."""
+        editor.selection_changed.connect(lambda ids, e=editor: self._on_editor_selection_changed(e, ids))
+        editor.message.connect(self._on_editor_message)
+        editor.view.zoom_changed.connect(self._on_view_zoom_changed)
+        requested = getattr(editor, "open_module_requested", None)  # (the editor's double-click, menu)
+        if requested is not None:
+            requested.connect(lambda nid, e=editor: self.open_module(nid, e.document))
+        if session is not None:
+            session.report_changed.connect(self._on_tab_report_changed)
 
     def _on_editor_message(self, text: str, ms: int) -> None:
         self.statusBar().showMessage(text, ms)
@@ -110,12 +149,13 @@ class MainWindow(QMainWindow):
         from .summary import SummaryDock
 
         self.palette_dock = PaletteDock(self)
-        self.palette_dock.add_requested.connect(self.editor.add_after_selection)
+        self.palette_dock.add_requested.connect(self._on_palette_dock_add_requested)
         self.inspector_dock = InspectorDock(self)
         self.problems_dock = ProblemsDock(self.theme, self)
         self.problems_dock.node_requested.connect(self.reveal_node)
         self.problems_dock.fix_requested.connect(self.apply_fix)
         self.inspector_dock.fix_requested.connect(self.apply_fix)
+        self.inspector_dock.open_module_requested.connect(self._on_inspector_dock_open_module_requested)
         self.summary_dock = SummaryDock(self.theme, self)
         self.summary_dock.node_requested.connect(self.reveal_node)
         self.code_dock = CodeDock(self.theme, self)
@@ -135,9 +175,20 @@ class MainWindow(QMainWindow):
         self.history_dock.hide()
         self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 320], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [250], Qt.Orientation.Vertical)
+        from .library_actions import LibraryActions
+
+        self.library_actions = LibraryActions(self)
+        self.compare_dock = self.library_actions.compare_dock
+        self.addDockWidget(A.BottomDockWidgetArea, self.compare_dock)
+        self.tabifyDockWidget(bottom[-1], self.compare_dock)
+        bar = self.menuBar()
+        self.library_actions.add_menus(bar.actions()[0].menu(), bar)
+        placed.append((self.compare_dock, A.BottomDockWidgetArea))
         for dock, _ in placed:
             self.actions.panels_menu.addAction(dock.toggleViewAction())
         self.actions.fill_examples_menu()
+        # The library's files (about 0.1 s of checked JSON) are read once the window is up.
+        QTimer.singleShot(0, self.library_actions.refresh_palette)
 
     def _restore_layout(self) -> None:
         """The user's saved window size and dock layout; one that cannot be restored is
@@ -198,13 +249,15 @@ class MainWindow(QMainWindow):
         session.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         session.report_changed.connect(self._on_session_report_changed)
         self.editor.set_session(session)
+        self.tabs.set_design(session)
         if old is not None:
             self.undo_group.removeStack(old.undo_stack)
             old.close()
             old.deleteLater()
-        self.inspector_dock.set_session(session)
+        self.inspector_dock.set_session(session, design=session.doc)
         self.summary_dock.set_session(session)
         self.code_dock.set_session(session)
+        self.library_actions.compare.set_editor(self.editor)
         if self.training_dock is not None:
             self.training_dock.set_session(session)
         self._raise_report_panel()
@@ -212,17 +265,51 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.document_replaced.emit()
 
-    def _on_editor_selection_changed(self, node_ids: list[str]) -> None:
-        self.inspector_dock.show_nodes(node_ids)
+    def _on_editor_selection_changed(self, editor: DesignEditor, node_ids: list[str]) -> None:
+        if editor is self.current_editor:
+            self.inspector_dock.show_nodes(node_ids)
+
+    def _on_tabs_current_changed(self) -> None:
+        """Inspector, Problems and Summary follow the current tab; the design's window-wide
+        keys (zoom, fit, layout) and edit menu act on the design only while it is shown
+        (a definition tab has its own)."""
+        tab = self.tabs.current()
+        on_design = tab is None
+        e = self.editor
+        for act in (*e.edit_actions, e.zoom_in_action, e.zoom_out_action, e.fit_action, e.layout_action):
+            act.setEnabled(on_design)
+        session, editor = self.current_session, self.current_editor
+        session.flush()  # (a tab closed inside a command: the design's report may be behind)
+        self.inspector_dock.set_session(session, tab.definition if tab else None, self.document)
+        self.inspector_dock.show_nodes(editor.selected_node_ids())
+        self.summary_dock.set_session(session)
+        self._show_problems()
+        self._on_view_zoom_changed(editor.view.transform().m11())
+
+    def _on_palette_dock_add_requested(self, type_id: str) -> None:
+        self.current_editor.add_after_selection(type_id)
+
+    def _on_inspector_dock_open_module_requested(self, node_id: str) -> None:
+        self.open_module(node_id, self.inspector_dock.session.doc if self.inspector_dock.session else None)
 
     def _on_view_zoom_changed(self, zoom: float) -> None:
         self.zoom_label.setText(f"{round(zoom * 100)}%")
 
     # ------------------------------------------------------------- reporting
+    def _show_problems(self) -> None:
+        """The Problems dock lists the current tab's diagnostics and advice."""
+        session = self.current_session
+        names = {nid: n.name for nid, n in session.doc.nodes.items()}
+        self.problems_dock.set_diagnostics(session.report.diagnostics + session.advice, names)
+
+    def _on_tab_report_changed(self, report) -> None:
+        if self.sender() is self.current_session:
+            self._show_problems()
+
     def _on_session_report_changed(self, report) -> None:
         doc = self.document
-        names = {nid: n.name for nid, n in doc.nodes.items()}
-        self.problems_dock.set_diagnostics(report.diagnostics + self.session.advice, names)
+        if self.tabs.current() is None:
+            self._show_problems()
         n_err, n_warn = len(report.errors), len(report.warnings)
         t = self.theme
         if n_err:
@@ -265,6 +352,7 @@ class MainWindow(QMainWindow):
         self.actions.theme_actions[self.theme_mode].setChecked(True)
         self.actions.apply_theme(self.theme.subtext if self.theme.dark else self.theme.text)
         self.editor.set_theme(self.theme)
+        self.tabs.set_theme(self.theme)
         self._theme_panels()
         if self.session is not None:
             self._on_session_report_changed(self.session.report)
