@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import (
@@ -82,6 +81,7 @@ class CompareWidget(QWidget):
         self._worker: LatencyWorker | None = None
         self._overlay: list[QGraphicsRectItem] = []
         self.diff_text = ""
+        self._dirty = True
 
         self.table = QTableWidget(0, len(_COLUMNS))
         self.table.setHorizontalHeaderLabels(_COLUMNS)
@@ -92,16 +92,14 @@ class CompareWidget(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(160)
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.setMenuEnabled(False)
-        self.scatter = pg.ScatterPlotItem(size=11, hoverable=True)
-        self.scatter.sigClicked.connect(self._on_scatter_clicked)
-        self.front = pg.PlotDataItem()
-        self.plot.addItem(self.front)
-        self.plot.addItem(self.scatter)
-        self.labels: list[pg.TextItem] = []
+        # The scatter (pyqtgraph, about 0.3 s to import) is made when the view first shows figures.
+        self.plot: Any = None
+        self.scatter: Any = None
+        self.front: Any = None
+        self.labels: list[Any] = []
+        self.plot_area = QWidget()
+        self.plot_area.setMinimumHeight(160)
+        QVBoxLayout(self.plot_area).setContentsMargins(0, 0, 0, 0)
 
         self.duplicate_button = QPushButton("Duplicate as Variant")
         self.rename_button = QPushButton("Rename…")
@@ -132,7 +130,7 @@ class CompareWidget(QWidget):
         tl.addWidget(self.status)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
-        split.addWidget(self.plot)
+        split.addWidget(self.plot_area)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
@@ -150,7 +148,9 @@ class CompareWidget(QWidget):
         editor.session.changed.connect(self._on_session_changed)
         editor.session.report_changed.connect(self._on_report_changed)
         self.latency.clear()
-        self.refresh()
+        self._dirty = True
+        if self.isVisible():
+            self.refresh()
 
     @property
     def doc(self) -> GraphDocument:
@@ -161,7 +161,15 @@ class CompareWidget(QWidget):
             self.clear_diff()
 
     def _on_report_changed(self, _report: object) -> None:
-        self.refresh()
+        if self.isVisible():
+            self.refresh()
+        else:  # each variant is validated for its row: only while the view is shown
+            self._dirty = True
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()
 
     # ----------------------------------------------------------------- figures
     def runs_dir(self) -> Any:
@@ -171,6 +179,7 @@ class CompareWidget(QWidget):
     def refresh(self) -> None:
         if self.editor is None:
             return
+        self._dirty = False
         self.rows = variant_rows(self.doc, self.runs_dir())
         self._fill_table()
         self._draw_plot()
@@ -233,7 +242,24 @@ class CompareWidget(QWidget):
         pts = [(self.rows[i]["macs"] / 1e6, self.rows[i]["params"] / 1e6) for i in valid]
         return valid, pts, "parameters (M)", False
 
+    def _make_plot(self) -> None:
+        import pyqtgraph as pg
+
+        self.plot = pg.PlotWidget()
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setMenuEnabled(False)
+        self.scatter = pg.ScatterPlotItem(size=11, hoverable=True)
+        self.scatter.sigClicked.connect(self._on_scatter_clicked)
+        self.front = pg.PlotDataItem()
+        self.plot.addItem(self.front)
+        self.plot.addItem(self.scatter)
+        self.plot_area.layout().addWidget(self.plot)
+
     def _draw_plot(self) -> None:
+        import pyqtgraph as pg
+
+        if self.plot is None:
+            self._make_plot()
         for label in self.labels:
             self.plot.removeItem(label)
         self.labels = []

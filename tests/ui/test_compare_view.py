@@ -13,6 +13,7 @@ from designer.ui.compare_dock import CompareWidget
 def _compare(window, qtbot) -> CompareWidget:
     w = CompareWidget()
     qtbot.addWidget(w)
+    w.show()
     w.set_editor(window.editor)
     return w
 
