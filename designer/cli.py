@@ -80,6 +80,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def summary_rows(doc: Any) -> dict[str, Any]:
     """The summary as plain data (the ``--json`` output and the table's source)."""
+    from .compiler.summary import module_summary  # no torch
     from .graph.cost import compute_costs
     from .graph.validate import validate
 
@@ -114,6 +115,7 @@ def summary_rows(doc: Any) -> dict[str, Any]:
         "valid": rep.ok,
         "nodes": nodes,
         "groups": groups,
+        "modules": [m.to_dict() for m in module_summary(doc, rep)],
         "total": {
             "params": costs.total.params,
             "macs": costs.total.macs,
@@ -161,6 +163,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
         if k == 0:
             print("  ".join("-" * w for w in widths))
     print()
+    from .compiler.summary import module_summary, module_summary_lines
+
+    lines = module_summary_lines(module_summary(doc))
+    for line in lines:
+        print(line)
+    if lines:
+        print()
     for g in data["groups"]:
         print(f"block {g['name']}: {_num(g['params'])} params, {_num(g['macs'])} MACs")
     t, inf = data["total"], data["inference"]

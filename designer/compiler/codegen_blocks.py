@@ -13,7 +13,9 @@ that varies becomes a constructor argument: named ``in_channels`` when it is the
 input width in every module, reusing an earlier argument when their values agree in every
 module, and otherwise after the child that owns it (``b1_1x1``, like torchvision's
 ``ch1x1``). A caller may fix the argument of a slot (a composite's input and output widths
-are always arguments). The module tree, and so the ``state_dict``, is unchanged.
+are always arguments). A caller may also give a slot an expression of the arguments instead
+(``ch1x1 + ch3x3``: a width a module's exposed parameters determine, see :mod:`.codegen_modules`).
+The module tree, and so the ``state_dict``, is unchanged.
 
 Pure Python: no torch import, no parsing: everything here is data.
 """
@@ -78,6 +80,8 @@ class Family:
     slot_args: list[str | None] = field(default_factory=list)
     #: For each module of the family: the argument values, in ``args`` order.
     calls: list[list[int]] = field(default_factory=list)
+    #: Slot -> an expression of the arguments written in its place (``ch1x1 + ch3x3``).
+    exprs: dict[int, str] = field(default_factory=dict)
 
     @property
     def parameterised(self) -> bool:
@@ -86,9 +90,9 @@ class Family:
     def member_calls(self, sk: Skeleton) -> list[tuple[str, Call]]:
         """The children's calls with each varying channel count replaced by its argument's name."""
         subs: dict[int, dict[int, Sym]] = {}
-        for (m, i), name in zip(sk.slots, self.slot_args, strict=True):
-            if name is not None:
-                subs.setdefault(m, {})[i] = Sym(name)
+        for s, ((m, i), name) in enumerate(zip(sk.slots, self.slot_args, strict=True)):
+            if name is not None or s in self.exprs:
+                subs.setdefault(m, {})[i] = Sym(name if name is not None else self.exprs[s])
         return [(ident, call.with_values(subs.get(m, {}))) for m, (ident, call) in enumerate(sk.members)]
 
 
@@ -97,6 +101,7 @@ def plan_family(
     in_channels: list[int] | None = None,
     *,
     fixed: dict[int, str] | None = None,
+    derived: dict[int, str] | None = None,
     name: Callable[[Skeleton, int], str] | None = None,
     name_column: Callable[[list[str]], str] | None = None,
     avoid: Iterable[str] = (),
@@ -112,6 +117,9 @@ def plan_family(
         with these values is called ``in_channels``.
     fixed
         Slot -> argument name: slots that are arguments even when the same in every module.
+    derived
+        Slot -> an expression of arguments written in its place (the caller makes sure the
+        arguments it names exist and that it gives the slot's value in every module).
     name
         The name of a new argument for a slot (default: the child that owns it).
     name_column
@@ -121,8 +129,9 @@ def plan_family(
         Names an argument must not take (module-level names the constructor uses).
     """
     fixed = dict(fixed or {})
+    derived = dict(derived or {})
     namer = name or Skeleton.owner
-    fam = Family()
+    fam = Family(exprs={s: e for s, e in derived.items() if s not in fixed})
     first = skeletons[0]
     columns = [tuple(sk.values[s] for sk in skeletons) for s in range(len(first.values))]
     known: dict[tuple[int, ...], str] = {}
@@ -134,6 +143,9 @@ def plan_family(
     taken = {"in_channels", *fixed.values(), *avoid}
     column_of: dict[str, tuple[int, ...]] = {}
     for s, column in enumerate(columns):
+        if s in fam.exprs:
+            fam.slot_args.append(None)  # written as an expression of other arguments
+            continue
         if s in fixed:
             arg = fixed[s]
         elif len(set(column)) == 1:

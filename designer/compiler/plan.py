@@ -24,6 +24,7 @@ from typing import Any
 import networkx as nx
 
 from ..graph.document import GraphDocument
+from ..graph.expand import ModuleUse
 from ..graph.registry import Step
 from ..graph.shapes import Shape
 from ..graph.validate import Report, validate
@@ -86,6 +87,8 @@ class PlanBlock:
     aux_only: bool = False
     #: The class to name the block's module after (a module instance: its definition's name).
     class_name: str = ""
+    #: The run of a module this block is (its definition, exposed parameters and values), or None.
+    module: ModuleUse | None = None
 
 
 @dataclass
@@ -104,6 +107,8 @@ class Plan:
     input_index: int = 0
     output_index: int = -1
     aux_indices: list[int] = field(default_factory=list)
+    #: Every run of a module (top-level and nested; see :func:`~designer.graph.expand.expand`).
+    module_uses: list[ModuleUse] = field(default_factory=list)
 
     @property
     def input_shape(self) -> Shape:
@@ -138,10 +143,11 @@ def make_plan(doc: GraphDocument, report: Report | None = None) -> Plan:
         first = rep.errors[0].message
         more = f" (and {len(rep.errors) - 1} more)" if len(rep.errors) > 1 else ""
         raise CompileError(f"the design has errors: {first}{more}", rep.errors)
+    uses: list[ModuleUse] = []
     if doc.has_library and doc.instances():
         from ..graph.expand import expand
 
-        doc = expand(doc)
+        doc = expand(doc, uses)
         rep = validate(doc)
         if not rep.ok:  # the same checks on the same layers: only a bug gets here
             raise CompileError(f"the expanded design has errors: {rep.errors[0].message}", rep.errors)
@@ -161,7 +167,9 @@ def make_plan(doc: GraphDocument, report: Report | None = None) -> Plan:
 
     member = _assign_groups(doc, needed, rep.main, inputs[0])
     order, blocks_order = _order(needed, preds, succs, member, rank, rep.main)
-    return _assemble(doc, rep, order, blocks_order, member, inputs[0], aux_heads)
+    plan = _assemble(doc, rep, order, blocks_order, member, inputs[0], aux_heads, uses)
+    plan.module_uses = uses
+    return plan
 
 
 # --------------------------------------------------------------------------- groups
@@ -174,12 +182,16 @@ def _assign_groups(doc: GraphDocument, needed: set[str], main: set[str], input_i
             ids = [n for n in ids if n in main]
         for n in ids:
             member[n] = gid
-    # Dissolve groups that cannot run as one call, until the block graph is acyclic.
+    # Dissolve groups that cannot run as one call, until the block graph is acyclic. In drawing
+    # order (never in an order that depends on ids or hashing: expanding a design twice gives
+    # the same blocks); a module instance's group is the last a cycle gives up.
+    rank = {nid: i for i, nid in enumerate(doc.nodes)}
+    ordered = sorted(needed, key=rank.__getitem__)
     while True:
         cg = nx.DiGraph()
-        key = {n: ("b", member[n]) if n in member else ("n", n) for n in needed}
-        cg.add_nodes_from(set(key.values()))
-        for n in needed:
+        key = {n: ("b", member[n]) if n in member else ("n", n) for n in ordered}
+        cg.add_nodes_from(dict.fromkeys(key[n] for n in ordered))
+        for n in ordered:
             for e in doc.in_edges(n):
                 if key[e.src] != key[n]:
                     cg.add_edge(key[e.src], key[n])
@@ -187,7 +199,8 @@ def _assign_groups(doc: GraphDocument, needed: set[str], main: set[str], input_i
             cycle = nx.find_cycle(cg)
         except nx.NetworkXNoCycle:
             return member
-        bad = next(k for edge in cycle for k in edge[:2] if k[0] == "b")
+        inside = [k for edge in cycle for k in edge[:2] if k[0] == "b"]
+        bad = next((k for k in inside if not doc.groups[k[1]].class_name), inside[0])
         member = {n: g for n, g in member.items() if g != bad[1]}
 
 
@@ -260,6 +273,7 @@ def _assemble(
     member: dict[str, str],
     input_id: str,
     aux_heads: list[str],
+    uses: list[ModuleUse],
 ) -> Plan:
     flat: list[str] = []
     for kind, ref in top:
@@ -273,6 +287,7 @@ def _assemble(
 
     plan = Plan(doc.name)
     top_names = Namespace()
+    use_of = {u.group_id: u for u in uses if u.group_id}
 
     def add_node(nid: str, b: int | None, space: Namespace) -> None:
         node = doc.nodes[nid]
@@ -328,6 +343,7 @@ def _assemble(
                 outputs=outs,
                 aux_only=all(n not in rep.main for n in members),
                 class_name=group.class_name,
+                module=use_of.get(ref),
             )
         )
         plan.program.append(("block", b))

@@ -135,7 +135,13 @@ class Builder:
         exposed values; with ``inline_modules``, the copies' nodes in groups instead."""
         if not self.inline_modules:
             type_id = MODULE_PREFIX + self.doc.library.by_name(module).id
-            return self.node(type_id, inputs, name, **values, **{REPEAT: repeat})
+            node = self.doc.add_node(type_id, name, {**values, REPEAT: repeat})
+            ports = [p.name for p in node.type.inputs]
+            for src, port in zip([inputs] if isinstance(inputs, str) else list(inputs), ports, strict=False):
+                self.doc.connect(src, node.id, "out", port)  # the i-th input into the i-th port
+            if self._group is not None:
+                self._group.append(node.id)
+            return node.id
         xs = [inputs] if isinstance(inputs, str) else list(inputs)
         outer = self._prefix
         for k in range(repeat):

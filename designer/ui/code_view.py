@@ -2,7 +2,9 @@
 
 ``designer.compiler.codegen`` is imported lazily (never on the start-up path) and only
 while the dock is visible; a missing module or a design that cannot be exported yet
-shows a friendly message instead of code.
+shows a friendly message instead of code. A design with modules shows one class per
+definition; a definition's tab shows that definition's class, run alone on the input of the
+instance the tab shows (or on its preview shape).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import importlib
 import keyword
 import re
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from ..graph.modules import ModuleDef
 from .report_dock import ReportDock
 from .theme import Theme
 
@@ -145,9 +149,40 @@ class CodeDock(ReportDock):
         except ImportError:
             return "# Code export is not available in this build (designer.compiler.codegen is missing).\n"
         try:
-            return codegen.generate(self.session.doc, self.session.report)
+            definition = self._definition()
+            if definition is None:
+                return codegen.generate(self.session.doc, self.session.report)
+            return self._definition_code(codegen, definition)
         except Exception as exc:  # noqa: BLE001 - any failure is shown, never raised into Qt
             return f"# The code generator could not export this design:\n# {type(exc).__name__}: {exc}\n"
+
+    def _definition(self) -> ModuleDef | None:
+        """The module definition whose body the session shows (a definition's tab), or None."""
+        doc = self.session.doc if self.session is not None else None
+        if doc is None or not doc.has_library:
+            return None
+        return next((d for d in doc.library.defs.values() if d.body is doc), None)
+
+    def _definition_code(self, codegen: Any, definition: ModuleDef) -> str:
+        """The definition's class, used alone on the shown instance's input with its values."""
+        bindings = self.session.bindings if self.session is not None else None
+        shapes, values = None, {}
+        if bindings is not None:
+            shapes = [bindings.shapes[p] for p in definition.input_ports() if p in bindings.shapes] or None
+            for e in definition.exposed:
+                if e.node_id in bindings.params and e.param in bindings.params[e.node_id]:
+                    values[e.name] = bindings.params[e.node_id][e.param]
+        where = (
+            f"the input of {self.session.bindings_for}" if bindings is not None and self.session.bindings_for else ""
+        )
+        try:
+            code = codegen.generate_definition(definition, shapes, values)
+        except codegen.CompileError as exc:
+            return f"# {exc}\n"
+        head = (
+            f"# Module {definition.name}, alone on {where or 'its preview input'}. The design's code has every class.\n"
+        )
+        return head + code
 
     def set_text(self, text: str) -> None:
         if text == self.editor.toPlainText():

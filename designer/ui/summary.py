@@ -1,5 +1,7 @@
 """Summary: per node output shape, parameters, MACs and share of the total, grouped by block,
-with a MAC bar per node so the bottleneck stands out."""
+with a MAC bar per node so the bottleneck stands out; for a design with modules, first each
+definition's totals over the network (instances, runs, parameters, MACs) with its instances
+under it (:func:`designer.compiler.summary.module_summary`)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..compiler.summary import module_summary
 from .format import compact, grouped, percent, shape_text
 from .report_dock import ReportDock
 from .session import Session
@@ -23,6 +26,9 @@ from .theme import Theme
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 SHARE_ROLE = Qt.ItemDataRole.UserRole + 2
 HOT_ROLE = Qt.ItemDataRole.UserRole + 3
+#: The share the bar of a row is drawn against (module rows: the largest module's), when not the
+#: largest node's (nodes) or the largest block's (blocks).
+PEAK_ROLE = Qt.ItemDataRole.UserRole + 4
 COLUMNS = ["Node", "Type", "Output", "Params", "MACs", "Share of MACs"]
 SHARE_COL = 5
 
@@ -47,7 +53,8 @@ class _ShareBarDelegate(QStyledItemDelegate):
         painter.setBrush(track)
         painter.drawRoundedRect(r, 3, 3)
         is_node = index.siblingAtColumn(0).data(NODE_ROLE) is not None
-        peak = max(self.dock.peak_share if is_node else self.dock.peak_group, 1e-9)
+        peak = index.data(PEAK_ROLE) or (self.dock.peak_share if is_node else self.dock.peak_group)
+        peak = max(peak, 1e-9)
         bar = QRectF(r.left(), r.top(), max(r.width() * min(share / peak, 1.0), 2.0 if share else 0.0), r.height())
         painter.setBrush(QColor(theme.warning if index.data(HOT_ROLE) else theme.accent))
         painter.drawRoundedRect(bar, 3, 3)
@@ -115,6 +122,7 @@ class SummaryDock(ReportDock):
         self.peak_share = max(shares.values(), default=0.0)
         self.peak_group = max((t.macs / total for t in costs.groups.values()), default=0.0) if total else 0.0
         hot = max(shares, key=shares.get) if shares and self.peak_share > 0 else None
+        self._add_modules(total)
         order = rep.order + [n for n in doc.nodes if n not in rep.order]
         grouped_ids = {}
         for g in doc.groups.values():
@@ -131,10 +139,7 @@ class SummaryDock(ReportDock):
                     parent = QTreeWidgetItem(
                         [g.name, "block", "", grouped(t.params) if t else "", compact(t.macs) if t else ""]
                     )
-                    font = parent.font(0)
-                    font.setBold(True)
-                    for col in range(len(COLUMNS)):
-                        parent.setFont(col, font)
+                    self._bold(parent)
                     if t and total:
                         parent.setData(SHARE_COL, SHARE_ROLE, t.macs / total)
                     self._align(parent)
@@ -174,6 +179,51 @@ class SummaryDock(ReportDock):
                 f"({percent(self.peak_share)} of the MACs)"
             )
         self.totals.setText(text)
+
+    def _add_modules(self, total: int) -> None:
+        """A "Modules" row with one row per definition (its figures summed over every run in
+        the network) and, under each, its instances."""
+        modules = module_summary(self.session.doc, self.session.report)
+        if not modules:
+            return
+        count = f"{len(modules)} definition{'s' * (len(modules) != 1)}"
+        root = QTreeWidgetItem(["Modules", count, "", "", ""])
+        self._bold(root)
+        self.tree.addTopLevelItem(root)
+        peak = max((m.macs / total for m in modules), default=0.0) if total else 0.0
+        for m in modules:
+            item = QTreeWidgetItem([m.name, f"module × {m.runs}", "", grouped(m.params), compact(m.macs)])
+            repeats = m.runs - m.instances
+            how = f"{m.instances} instance{'s' * (m.instances != 1)}" + (
+                f" ({repeats} more copies from repeat)" if repeats else ""
+            )
+            item.setToolTip(1, f"{how}: {m.runs} run{'s' * (m.runs != 1)} per image")
+            item.setToolTip(4, f"{grouped(m.macs)} multiply-accumulates per image, summed over every run")
+            self._bold(item)
+            if total:
+                item.setData(SHARE_COL, SHARE_ROLE, m.macs / total)
+                item.setData(SHARE_COL, PEAK_ROLE, peak)
+            self._align(item)
+            root.addChild(item)
+            for u in m.uses:
+                kind = f"instance × {u.copies}" if u.copies > 1 else "instance"
+                child = QTreeWidgetItem([u.name, kind, shape_text(u.out_shape), grouped(u.params), compact(u.macs)])
+                if u.node_id:
+                    child.setData(0, NODE_ROLE, u.node_id)
+                if total:
+                    child.setData(SHARE_COL, SHARE_ROLE, u.macs / total)
+                    child.setData(SHARE_COL, PEAK_ROLE, peak)
+                self._align(child)
+                item.addChild(child)
+            item.setExpanded(len(m.uses) <= 12)
+        root.setExpanded(True)
+
+    @staticmethod
+    def _bold(item: QTreeWidgetItem) -> None:
+        font = item.font(0)
+        font.setBold(True)
+        for col in range(len(COLUMNS)):
+            item.setFont(col, font)
 
     @staticmethod
     def _align(item: QTreeWidgetItem) -> None:

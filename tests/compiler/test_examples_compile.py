@@ -41,13 +41,13 @@ def test_googlenet_blocks_read_like_torchvision():
     if "googlenet" not in examples.EXAMPLES:
         pytest.skip("no googlenet example")
     src = generate(examples.build("googlenet"))
-    # One Inception class for the nine blocks, taking Table 1's channel counts as arguments.
+    # One Inception class for the nine instances of the module, taking its exposed parameters
+    # (Table 1's channel counts) as arguments under torchvision's names.
     assert "class Inception(nn.Module):" in src and "class Inception3a" not in src
-    # Constructor arguments are channel counts named apart from the members they build.
-    assert "self.b2_3x3 = BasicConv2d(ch_b2_reduce, ch_b2_3x3, kernel_size=3, padding=1)" in src
+    assert "self.b2_3x3 = BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1)" in src
     assert re.search(
-        r"self\.inception3a = Inception\(\s*192, ch_b1_1x1=64, ch_b2_reduce=96, ch_b2_3x3=128, ch_b3_reduce=16, "
-        r"ch_b3_5x5=32, ch_b4_proj=32\s*\)",
+        r"self\.inception3a = Inception\(\s*192, ch1x1=64, ch3x3red=96, ch3x3=128, ch5x5red=16, "
+        r"ch5x5=32, pool_proj=32\s*\)",
         src,
     )
     # One variable per branch, a blank line between branches.
@@ -62,10 +62,12 @@ def test_inception_v3_reads_like_torchvision():
     if "inception_v3" not in examples.EXAMPLES:
         pytest.skip("no inception_v3 example")
     src = generate(examples.build("inception_v3"))
-    # in_channels is always an argument; counts are named apart from the members they build.
-    assert "class Mixed6a(nn.Module):" in src and "BasicConv2d(288," not in src.split("class InceptionV3(")[0]
-    assert "self.branch7x7_2 = BasicConv2d(ch7x7, ch7x7, kernel_size=(1, 7), padding=(0, 3))" in src
-    assert "self.Mixed_6b = Mixed6(768, ch7x7=128)" in src
+    # in_channels is always an argument; the modules' exposed parameters are torchvision's arguments
+    # (channels_7x7 sets six convs: one argument).
+    assert "class InceptionB(nn.Module):" in src and "BasicConv2d(288," not in src.split("class InceptionV3(")[0]
+    assert "self.branch7x7_2 = BasicConv2d(channels_7x7, channels_7x7, kernel_size=(1, 7), padding=(0, 3))" in src
+    assert "self.Mixed_6b = InceptionC(768, channels_7x7=128)" in src
+    assert "self.Mixed_5b = InceptionA(192, pool_features=32)" in src
     # Locals are snake_case even where attributes keep the design's names.
     assert " Mixed_6e = self" not in src and "x = self.Mixed_6e(x)" in src
     assert "aux_logits_1 = self.AuxLogits(x)" in src or "aux_logits = self.AuxLogits(x)" in src

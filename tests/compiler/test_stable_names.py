@@ -28,6 +28,7 @@ from designer.examples import EXAMPLES, example_path
 from designer.graph import registry
 from designer.graph.builder import Builder
 from designer.graph.document import GraphDocument
+from designer.graph.expand import expand
 from designer.graph.layers import ACTIVATIONS
 from designer.graph.validate import Report, validate
 from designer.io.project import load
@@ -141,35 +142,44 @@ def weight_inputs(doc: GraphDocument, rep: Report) -> dict[str, list[tuple[str, 
     }
 
 
-def _variants(doc: GraphDocument, node_ids: list[str]):
-    """(node, param, value) for each weightless parameter changed to each other value; the doc is
+Place = tuple[GraphDocument, str]  # a node: (the design or the module body holding it, its id)
+
+
+def _variants(places: list[Place]):
+    """(node, param, value) for each weightless parameter changed to each other value; the node is
     changed in place while the caller looks at it, and restored after."""
-    for nid in node_ids:
-        node = doc.nodes[nid]
+    for owner, nid in places:
+        node = owner.nodes[nid]
         for param, values in WEIGHTLESS[node.type_id].items():
             old = node.params[param]
             for value in values:
-                if doc.set_param(nid, param, value) == old:
+                if owner.set_param(nid, param, value) == old:
                     continue
                 try:
                     yield node, param, value
                 finally:
-                    doc.set_param(nid, param, old)
+                    owner.set_param(nid, param, old)
 
 
-def _check_variants(doc: GraphDocument, node_ids: list[str], *, exported: bool = False) -> int:
+def _flat_inputs(doc: GraphDocument) -> dict[str, list[tuple[str, tuple[int, ...]]]]:
+    """:func:`weight_inputs` of every layer, those inside module instances included."""
+    flat = expand(doc)
+    return weight_inputs(flat, validate(flat))
+
+
+def _check_variants(doc: GraphDocument, places: list[Place], *, exported: bool = False) -> int:
     base_rep = validate(doc)
     base = state_shapes(doc, base_rep)
-    base_inputs = weight_inputs(doc, base_rep)
+    base_inputs = _flat_inputs(doc)
     checked = 0
-    for node, param, value in _variants(doc, node_ids):
+    for node, param, value in _variants(places):
         rep = validate(doc)
         if not rep.ok:  # e.g. a stride that makes a later map too small: not a design to load weights into
             continue
         what = f"{doc.name}: {node.name}.{param} = {value!r}"
         got = state_shapes(doc, rep)
         assert sorted(got) == sorted(base), (what, sorted(set(got) ^ set(base)))
-        if weight_inputs(doc, rep) == base_inputs:
+        if _flat_inputs(doc) == base_inputs:
             assert got == base, what
         if exported:
             model = compile_model(doc, seed=0)
@@ -181,12 +191,17 @@ def _check_variants(doc: GraphDocument, node_ids: list[str], *, exported: bool =
 
 
 # --------------------------------------------------------------------------- the examples
-def _sample(doc: GraphDocument) -> list[str]:
-    """Per node type: its first node inside a block and its first node outside one."""
+def _sample(doc: GraphDocument) -> list[Place]:
+    """Per node type: its first node inside a block, its first outside one, and its first inside a
+    module definition (whose change reaches every instance)."""
     grouped = {n for g in doc.groups.values() for n in g.node_ids}
-    picked: dict[tuple[str, bool], str] = {}
-    for nid, node in doc.nodes.items():
-        picked.setdefault((node.type_id, nid in grouped), nid)
+    bodies = [d.body for d in doc.library.defs.values()] if doc.has_library else []
+    picked: dict[tuple[str, str], Place] = {}
+    for owner in (doc, *bodies):
+        for nid, node in owner.nodes.items():
+            if node.type_id in WEIGHTLESS:  # not a module instance or port
+                where = "module" if owner is not doc else "block" if nid in grouped else "top"
+                picked.setdefault((node.type_id, where), (owner, nid))
     return list(picked.values())
 
 
@@ -246,7 +261,7 @@ def test_every_node_type_keeps_its_state_dict_keys_in_the_model_and_the_exported
     top_level = {t.type_id for t in registry.all_types() if t.category != "Module ports"}
     assert {n.type_id for n in doc.nodes.values()} == top_level
     assert state_shapes(doc) == model_shapes(doc)
-    checked = _check_variants(doc, list(doc.nodes), exported=True)
+    checked = _check_variants(doc, [(doc, nid) for nid in doc.nodes], exported=True)
     assert checked >= 80, checked
 
 

@@ -104,27 +104,33 @@ class Inception(nn.Module):
 
     Branches: 1x1 conv; 1x1 conv -> 3x3 conv; 1x1 conv -> 5x5 conv; 3x3 max pool -> 1x1 conv.
 
-    Used as inception3a ... inception5b (9 blocks).
+    GoogLeNet's Inception module (figure 2b of the paper): a 1x1 conv, a 1x1 bottleneck then a
+    3x3, a 1x1 bottleneck then a 5x5, and a 3x3 max-pool then a 1x1 projection, side by side and
+    concatenated on channels. Conv with bias + ReLU. The widths are torchvision's Inception
+    arguments (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj); the defaults are
+    inception3a's.
+
+    Module Inception, used as inception3a ... inception5b (9 blocks).
     """
 
     def __init__(
         self,
         in_channels: int,
-        ch_b1_1x1: int,
-        ch_b2_reduce: int,
-        ch_b2_3x3: int,
-        ch_b3_reduce: int,
-        ch_b3_5x5: int,
-        ch_b4_proj: int,
+        ch1x1: int,
+        ch3x3red: int,
+        ch3x3: int,
+        ch5x5red: int,
+        ch5x5: int,
+        pool_proj: int,
     ) -> None:
         super().__init__()
-        self.b1_1x1 = BasicConv2d(in_channels, ch_b1_1x1, kernel_size=1)
-        self.b2_reduce = BasicConv2d(in_channels, ch_b2_reduce, kernel_size=1)
-        self.b2_3x3 = BasicConv2d(ch_b2_reduce, ch_b2_3x3, kernel_size=3, padding=1)
-        self.b3_reduce = BasicConv2d(in_channels, ch_b3_reduce, kernel_size=1)
-        self.b3_5x5 = BasicConv2d(ch_b3_reduce, ch_b3_5x5, kernel_size=5, padding=2)
+        self.b1_1x1 = BasicConv2d(in_channels, ch1x1, kernel_size=1)
+        self.b2_reduce = BasicConv2d(in_channels, ch3x3red, kernel_size=1)
+        self.b2_3x3 = BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1)
+        self.b3_reduce = BasicConv2d(in_channels, ch5x5red, kernel_size=1)
+        self.b3_5x5 = BasicConv2d(ch5x5red, ch5x5, kernel_size=5, padding=2)
         self.b4_pool = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
-        self.b4_proj = BasicConv2d(in_channels, ch_b4_proj, kernel_size=1)
+        self.b4_proj = BasicConv2d(in_channels, pool_proj, kernel_size=1)
 
     def forward(self, x: Tensor) -> Tensor:
         b1_1x1 = self.b1_1x1(x)
@@ -204,33 +210,33 @@ class GoogLeNet(nn.Module):
         self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1)  # N x 192 x 56 x 56
         self.maxpool2 = nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)  # N x 192 x 28 x 28
         self.inception3a = Inception(
-            192, ch_b1_1x1=64, ch_b2_reduce=96, ch_b2_3x3=128, ch_b3_reduce=16, ch_b3_5x5=32, ch_b4_proj=32
+            192, ch1x1=64, ch3x3red=96, ch3x3=128, ch5x5red=16, ch5x5=32, pool_proj=32
         )  # N x 256 x 28 x 28
         self.inception3b = Inception(
-            256, ch_b1_1x1=128, ch_b2_reduce=128, ch_b2_3x3=192, ch_b3_reduce=32, ch_b3_5x5=96, ch_b4_proj=64
+            256, ch1x1=128, ch3x3red=128, ch3x3=192, ch5x5red=32, ch5x5=96, pool_proj=64
         )  # N x 480 x 28 x 28
         self.maxpool3 = nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)  # N x 480 x 14 x 14
         self.inception4a = Inception(
-            480, ch_b1_1x1=192, ch_b2_reduce=96, ch_b2_3x3=208, ch_b3_reduce=16, ch_b3_5x5=48, ch_b4_proj=64
+            480, ch1x1=192, ch3x3red=96, ch3x3=208, ch5x5red=16, ch5x5=48, pool_proj=64
         )  # N x 512 x 14 x 14
         self.inception4b = Inception(
-            512, ch_b1_1x1=160, ch_b2_reduce=112, ch_b2_3x3=224, ch_b3_reduce=24, ch_b3_5x5=64, ch_b4_proj=64
+            512, ch1x1=160, ch3x3red=112, ch3x3=224, ch5x5red=24, ch5x5=64, pool_proj=64
         )  # N x 512 x 14 x 14
         self.inception4c = Inception(
-            512, ch_b1_1x1=128, ch_b2_reduce=128, ch_b2_3x3=256, ch_b3_reduce=24, ch_b3_5x5=64, ch_b4_proj=64
+            512, ch1x1=128, ch3x3red=128, ch3x3=256, ch5x5red=24, ch5x5=64, pool_proj=64
         )  # N x 512 x 14 x 14
         self.inception4d = Inception(
-            512, ch_b1_1x1=112, ch_b2_reduce=144, ch_b2_3x3=288, ch_b3_reduce=32, ch_b3_5x5=64, ch_b4_proj=64
+            512, ch1x1=112, ch3x3red=144, ch3x3=288, ch5x5red=32, ch5x5=64, pool_proj=64
         )  # N x 528 x 14 x 14
         self.inception4e = Inception(
-            528, ch_b1_1x1=256, ch_b2_reduce=160, ch_b2_3x3=320, ch_b3_reduce=32, ch_b3_5x5=128, ch_b4_proj=128
+            528, ch1x1=256, ch3x3red=160, ch3x3=320, ch5x5red=32, ch5x5=128, pool_proj=128
         )  # N x 832 x 14 x 14
         self.maxpool4 = nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)  # N x 832 x 7 x 7
         self.inception5a = Inception(
-            832, ch_b1_1x1=256, ch_b2_reduce=160, ch_b2_3x3=320, ch_b3_reduce=32, ch_b3_5x5=128, ch_b4_proj=128
+            832, ch1x1=256, ch3x3red=160, ch3x3=320, ch5x5red=32, ch5x5=128, pool_proj=128
         )  # N x 832 x 7 x 7
         self.inception5b = Inception(
-            832, ch_b1_1x1=384, ch_b2_reduce=192, ch_b2_3x3=384, ch_b3_reduce=48, ch_b3_5x5=128, ch_b4_proj=128
+            832, ch1x1=384, ch3x3red=192, ch3x3=384, ch5x5red=48, ch5x5=128, pool_proj=128
         )  # N x 1024 x 7 x 7
         self.classifier = Classifier(1024, num_classes=num_classes, dropout=dropout)  # N x 1000
         if aux_logits:

@@ -77,7 +77,11 @@ class Mixed5b(nn.Module):
     Branches: 1x1 conv; 1x1 conv -> 5x5 conv; 1x1 conv -> 3x3 conv -> 3x3 conv; 3x3 average pool
     -> 1x1 conv.
 
-    Used as Mixed_5b.
+    Inception-ResNet-v2's first Inception block, 192 -> 320 channels at 35 x 35: 1x1 | 1x1 ->
+    5x5 | 1x1 -> 3x3 -> 3x3 | 3x3 avg-pool -> 1x1. Convs have no bias and BatchNorm (eps 0.001),
+    then ReLU (Keras' conv2d_bn).
+
+    Module Mixed_5b, used as Mixed_5b.
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -113,7 +117,14 @@ class Block35(nn.Module):
 
     Branches: 1x1 conv; 1x1 conv -> 3x3 conv; 1x1 conv -> 3x3 conv -> 3x3 conv.
 
-    Used as block35_1 ... block35_10 (10 blocks).
+    Inception-ResNet-A (Keras' block35) at 320 x 35 x 35: 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 -> 3x3.
+    The branches are concatenated, projected back up by a 1x1 conv with bias (no BatchNorm, no
+    activation), multiplied by scale and added to the shortcut; activation follows the sum.
+    Scale 0.17 in the paper. Convs have no bias and BatchNorm (eps 0.001), then ReLU (Keras'
+    conv2d_bn).
+
+    Module Block35 with scale=0.17, activation=?relu?, used as block35_1 ... block35_10 (10
+    blocks).
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -146,7 +157,11 @@ class Mixed6a(nn.Module):
 
     Branches: 3x3/2 conv; 1x1 conv -> 3x3 conv -> 3x3/2 conv; 3x3/2 max pool.
 
-    Used as Mixed_6a.
+    Inception-ResNet-v2's reduction A, 35 -> 17: a stride-2 3x3 conv | 1x1 -> 3x3 -> 3x3/2 |
+    3x3/2 max-pool, concatenated to 1088 channels. Convs have no bias and BatchNorm (eps 0.001),
+    then ReLU (Keras' conv2d_bn).
+
+    Module Mixed_6a, used as Mixed_6a.
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -175,7 +190,13 @@ class Block17(nn.Module):
 
     Branches: 1x1 conv; 1x1 conv -> 1x7 conv -> 7x1 conv.
 
-    Used as block17_1 ... block17_20 (20 blocks).
+    Inception-ResNet-B (Keras' block17) at 1088 x 17 x 17: 1x1 | 1x1 -> 1x7 -> 7x1. The branches
+    are concatenated, projected back up by a 1x1 conv with bias (no BatchNorm, no activation),
+    multiplied by scale and added to the shortcut; activation follows the sum. Scale 0.1 in the
+    paper. Convs have no bias and BatchNorm (eps 0.001), then ReLU (Keras' conv2d_bn).
+
+    Module Block17 with scale=0.1, activation=?relu?, used as block17_1 ... block17_20 (20
+    blocks).
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -204,7 +225,11 @@ class Mixed7a(nn.Module):
     Branches: 1x1 conv -> 3x3/2 conv; 1x1 conv -> 3x3/2 conv; 1x1 conv -> 3x3 conv -> 3x3/2
     conv; 3x3/2 max pool.
 
-    Used as Mixed_7a.
+    Inception-ResNet-v2's reduction B, 17 -> 8: three 1x1 -> stride-2 3x3 branches and a 3x3/2
+    max-pool, concatenated to 2080 channels. Convs have no bias and BatchNorm (eps 0.001), then
+    ReLU (Keras' conv2d_bn).
+
+    Module Mixed_7a, used as Mixed_7a.
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -235,12 +260,18 @@ class Mixed7a(nn.Module):
         return torch.cat([b0, b1, b2, pool], 1)  # N x 2080 x 8 x 8
 
 
-class Block8(nn.Module):
+class Block8Scale0p2ActivationRelu(nn.Module):
     """Two branches concatenated on channels, then 1x1 conv -> add with the input.
 
     Branches: 1x1 conv; 1x1 conv -> 1x3 conv -> 3x1 conv.
 
-    Used as block8_1 ... block8_9 (9 blocks).
+    Inception-ResNet-C (Keras' block8) at 2080 x 8 x 8: 1x1 | 1x1 -> 1x3 -> 3x1. The branches
+    are concatenated, projected back up by a 1x1 conv with bias (no BatchNorm, no activation),
+    multiplied by scale and added to the shortcut; activation follows the sum. Scale 0.2 in the
+    paper; the network's last block has scale 1 and no activation. Convs have no bias and
+    BatchNorm (eps 0.001), then ReLU (Keras' conv2d_bn).
+
+    Module Block8 with scale=0.2, activation=?relu?, used as block8_1 ... block8_9 (9 blocks).
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -263,12 +294,18 @@ class Block8(nn.Module):
         return F.relu(x + 0.2 * up)
 
 
-class Block810(nn.Module):
+class Block8Scale1p0ActivationNone(nn.Module):
     """Two branches concatenated on channels, then 1x1 conv -> add with the input.
 
     Branches: 1x1 conv; 1x1 conv -> 1x3 conv -> 3x1 conv.
 
-    Used as block8_10.
+    Inception-ResNet-C (Keras' block8) at 2080 x 8 x 8: 1x1 | 1x1 -> 1x3 -> 3x1. The branches
+    are concatenated, projected back up by a 1x1 conv with bias (no BatchNorm, no activation),
+    multiplied by scale and added to the shortcut; activation follows the sum. Scale 0.2 in the
+    paper; the network's last block has scale 1 and no activation. Convs have no bias and
+    BatchNorm (eps 0.001), then ReLU (Keras' conv2d_bn).
+
+    Module Block8 with scale=1.0, activation=?none?, used as block8_10.
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -369,16 +406,16 @@ class InceptionResNetV2(nn.Module):
         self.block17_19 = Block17(1088)  # N x 1088 x 17 x 17
         self.block17_20 = Block17(1088)  # N x 1088 x 17 x 17
         self.Mixed_7a = Mixed7a(1088)  # N x 2080 x 8 x 8
-        self.block8_1 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_2 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_3 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_4 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_5 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_6 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_7 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_8 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_9 = Block8(2080)  # N x 2080 x 8 x 8
-        self.block8_10 = Block810(2080)  # N x 2080 x 8 x 8
+        self.block8_1 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_2 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_3 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_4 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_5 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_6 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_7 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_8 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_9 = Block8Scale0p2ActivationRelu(2080)  # N x 2080 x 8 x 8
+        self.block8_10 = Block8Scale1p0ActivationNone(2080)  # N x 2080 x 8 x 8
         self.conv_7b = BasicConv2d(2080, 1536, kernel_size=1)  # N x 1536 x 8 x 8
         self.classifier = Classifier(1536, num_classes=num_classes)  # N x 1000
         init_weights(self)

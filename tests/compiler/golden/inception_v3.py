@@ -98,16 +98,20 @@ class InceptionAux(nn.Module):
         return self.fc(x)  # N x 1000
 
 
-class Mixed5(nn.Module):
+class InceptionA(nn.Module):
     """Four branches concatenated on channels.
 
     Branches: 1x1 conv; 1x1 conv -> 5x5 conv; 1x1 conv -> 3x3 conv -> 3x3 conv; 3x3 average pool
     -> 1x1 conv.
 
-    Used as Mixed_5b, Mixed_5c, Mixed_5d.
+    Inception v3 module A (figure 5; Mixed_5b-5d) at 35 x 35: 1x1 | 1x1 -> 5x5 | 1x1 -> 3x3 ->
+    3x3 | 3x3 avg-pool -> 1x1 (pool_features wide). Every conv is BasicConv2d (conv without
+    bias, BatchNorm eps 0.001, ReLU).
+
+    Module InceptionA, used as Mixed_5b, Mixed_5c, Mixed_5d.
     """
 
-    def __init__(self, in_channels: int, ch_pool: int) -> None:
+    def __init__(self, in_channels: int, pool_features: int) -> None:
         super().__init__()
         self.branch1x1 = BasicConv2d(in_channels, 64, kernel_size=1)
         self.branch5x5_1 = BasicConv2d(in_channels, 48, kernel_size=1)
@@ -116,7 +120,7 @@ class Mixed5(nn.Module):
         self.branch3x3dbl_2 = BasicConv2d(64, 96, kernel_size=3, padding=1)
         self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, padding=1)
         self.pool = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)
-        self.branch_pool = BasicConv2d(in_channels, ch_pool, kernel_size=1)
+        self.branch_pool = BasicConv2d(in_channels, pool_features, kernel_size=1)
 
     def forward(self, x: Tensor) -> Tensor:
         branch1x1 = self.branch1x1(x)
@@ -134,12 +138,16 @@ class Mixed5(nn.Module):
         return torch.cat([branch1x1, branch5x5, branch3x3dbl, branch_pool], 1)
 
 
-class Mixed6a(nn.Module):
+class InceptionB(nn.Module):
     """Three branches concatenated on channels.
 
     Branches: 3x3/2 conv; 1x1 conv -> 3x3 conv -> 3x3/2 conv; 3x3/2 max pool.
 
-    Used as Mixed_6a.
+    Inception v3 grid reduction 35 -> 17 (Mixed_6a): a stride-2 3x3 conv | 1x1 -> 3x3 -> 3x3/2 |
+    3x3/2 max-pool, concatenated. Every conv is BasicConv2d (conv without bias, BatchNorm eps
+    0.001, ReLU).
+
+    Module InceptionB, used as Mixed_6a.
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -163,26 +171,30 @@ class Mixed6a(nn.Module):
         return torch.cat([branch3x3, branch3x3dbl, branch_pool], 1)  # N x 768 x 17 x 17
 
 
-class Mixed6(nn.Module):
+class InceptionC(nn.Module):
     """Four branches concatenated on channels.
 
     Branches: 1x1 conv; 1x1 conv -> 1x7 conv -> 7x1 conv; 1x1 conv -> 7x1 conv -> 1x7 conv ->
     7x1 conv -> 1x7 conv; 3x3 average pool -> 1x1 conv.
 
-    Used as Mixed_6b ... Mixed_6e (4 blocks).
+    Inception v3 module C (figure 6; Mixed_6b-6e) at 17 x 17: the 7x7 convs factorized into 1x7
+    and 7x1 (channels_7x7 wide inside the branches), 1x1 and avg-pool branches of 192. Every
+    conv is BasicConv2d (conv without bias, BatchNorm eps 0.001, ReLU).
+
+    Module InceptionC, used as Mixed_6b ... Mixed_6e (4 blocks).
     """
 
-    def __init__(self, in_channels: int, ch7x7: int) -> None:
+    def __init__(self, in_channels: int, channels_7x7: int) -> None:
         super().__init__()
         self.branch1x1 = BasicConv2d(in_channels, 192, kernel_size=1)
-        self.branch7x7_1 = BasicConv2d(in_channels, ch7x7, kernel_size=1)
-        self.branch7x7_2 = BasicConv2d(ch7x7, ch7x7, kernel_size=(1, 7), padding=(0, 3))
-        self.branch7x7_3 = BasicConv2d(ch7x7, 192, kernel_size=(7, 1), padding=(3, 0))
-        self.branch7x7dbl_1 = BasicConv2d(in_channels, ch7x7, kernel_size=1)
-        self.branch7x7dbl_2 = BasicConv2d(ch7x7, ch7x7, kernel_size=(7, 1), padding=(3, 0))
-        self.branch7x7dbl_3 = BasicConv2d(ch7x7, ch7x7, kernel_size=(1, 7), padding=(0, 3))
-        self.branch7x7dbl_4 = BasicConv2d(ch7x7, ch7x7, kernel_size=(7, 1), padding=(3, 0))
-        self.branch7x7dbl_5 = BasicConv2d(ch7x7, 192, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7_1 = BasicConv2d(in_channels, channels_7x7, kernel_size=1)
+        self.branch7x7_2 = BasicConv2d(channels_7x7, channels_7x7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7_3 = BasicConv2d(channels_7x7, 192, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_1 = BasicConv2d(in_channels, channels_7x7, kernel_size=1)
+        self.branch7x7dbl_2 = BasicConv2d(channels_7x7, channels_7x7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_3 = BasicConv2d(channels_7x7, channels_7x7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7dbl_4 = BasicConv2d(channels_7x7, channels_7x7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_5 = BasicConv2d(channels_7x7, 192, kernel_size=(1, 7), padding=(0, 3))
         self.pool = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)
         self.branch_pool = BasicConv2d(in_channels, 192, kernel_size=1)
 
@@ -205,13 +217,17 @@ class Mixed6(nn.Module):
         return torch.cat([branch1x1, branch7x7, branch7x7dbl, branch_pool], 1)
 
 
-class Mixed7a(nn.Module):
+class InceptionD(nn.Module):
     """Three branches concatenated on channels.
 
     Branches: 1x1 conv -> 3x3/2 conv; 1x1 conv -> 1x7 conv -> 7x1 conv -> 3x3/2 conv; 3x3/2 max
     pool.
 
-    Used as Mixed_7a.
+    Inception v3 grid reduction 17 -> 8 (Mixed_7a): 1x1 -> 3x3/2 | 1x1 -> 1x7 -> 7x1 -> 3x3/2 |
+    3x3/2 max-pool, concatenated. Every conv is BasicConv2d (conv without bias, BatchNorm eps
+    0.001, ReLU).
+
+    Module InceptionD, used as Mixed_7a.
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -239,13 +255,17 @@ class Mixed7a(nn.Module):
         return torch.cat([branch3x3, branch7x7x3, branch_pool], 1)  # N x 1280 x 8 x 8
 
 
-class Mixed7(nn.Module):
+class InceptionE(nn.Module):
     """Four branches concatenated on channels.
 
     Branches: 1x1 conv; 1x1 conv -> 1x3 conv -> 3x1 conv -> concat; 1x1 conv -> 3x3 conv -> 1x3
     conv -> 3x1 conv -> concat; 3x3 average pool -> 1x1 conv.
 
-    Used as Mixed_7b, Mixed_7c.
+    Inception v3 module E (figure 7; Mixed_7b, 7c) at 8 x 8, the expanded filter bank: the 3x3
+    branches end in a 1x3 and a 3x1 conv side by side, concatenated, 2048 channels out. Every
+    conv is BasicConv2d (conv without bias, BatchNorm eps 0.001, ReLU).
+
+    Module InceptionE, used as Mixed_7b, Mixed_7c.
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -341,17 +361,17 @@ class InceptionV3(nn.Module):
         self.Conv2d_3b_1x1 = BasicConv2d(64, 80, kernel_size=1)  # N x 80 x 73 x 73
         self.Conv2d_4a_3x3 = BasicConv2d(80, 192, kernel_size=3)  # N x 192 x 71 x 71
         self.maxpool2 = nn.MaxPool2d(kernel_size=3, stride=2)  # N x 192 x 35 x 35
-        self.Mixed_5b = Mixed5(192, ch_pool=32)  # N x 256 x 35 x 35
-        self.Mixed_5c = Mixed5(256, ch_pool=64)  # N x 288 x 35 x 35
-        self.Mixed_5d = Mixed5(288, ch_pool=64)  # N x 288 x 35 x 35
-        self.Mixed_6a = Mixed6a(288)  # N x 768 x 17 x 17
-        self.Mixed_6b = Mixed6(768, ch7x7=128)  # N x 768 x 17 x 17
-        self.Mixed_6c = Mixed6(768, ch7x7=160)  # N x 768 x 17 x 17
-        self.Mixed_6d = Mixed6(768, ch7x7=160)  # N x 768 x 17 x 17
-        self.Mixed_6e = Mixed6(768, ch7x7=192)  # N x 768 x 17 x 17
-        self.Mixed_7a = Mixed7a(768)  # N x 1280 x 8 x 8
-        self.Mixed_7b = Mixed7(1280)  # N x 2048 x 8 x 8
-        self.Mixed_7c = Mixed7(2048)  # N x 2048 x 8 x 8
+        self.Mixed_5b = InceptionA(192, pool_features=32)  # N x 256 x 35 x 35
+        self.Mixed_5c = InceptionA(256, pool_features=64)  # N x 288 x 35 x 35
+        self.Mixed_5d = InceptionA(288, pool_features=64)  # N x 288 x 35 x 35
+        self.Mixed_6a = InceptionB(288)  # N x 768 x 17 x 17
+        self.Mixed_6b = InceptionC(768, channels_7x7=128)  # N x 768 x 17 x 17
+        self.Mixed_6c = InceptionC(768, channels_7x7=160)  # N x 768 x 17 x 17
+        self.Mixed_6d = InceptionC(768, channels_7x7=160)  # N x 768 x 17 x 17
+        self.Mixed_6e = InceptionC(768, channels_7x7=192)  # N x 768 x 17 x 17
+        self.Mixed_7a = InceptionD(768)  # N x 1280 x 8 x 8
+        self.Mixed_7b = InceptionE(1280)  # N x 2048 x 8 x 8
+        self.Mixed_7c = InceptionE(2048)  # N x 2048 x 8 x 8
         self.classifier = Classifier(2048, num_classes=num_classes, dropout=dropout)  # N x 1000
         if aux_logits:
             self.AuxLogits = InceptionAux(768, num_classes=num_classes)  # N x 1000

@@ -159,21 +159,26 @@ class Block2(nn.Module):
         return residual + pool  # N x 128 x 74 x 74
 
 
-class Block3(nn.Module):
+class EntryBlock(nn.Module):
     """Two branches added.
 
     Branches: 1x1/2 conv; ReLU -> separable conv -> ReLU -> separable conv -> pooling.
 
-    Used as block3.
+    Xception's entry-flow block (Keras' block3, block4): ReLU, 3x3 separable conv, ReLU, 3x3
+    separable conv, 3x3/2 max-pool, added to a 1x1 stride-2 conv + BatchNorm shortcut of the
+    block input: halves the map, channels wide. Separable convs have no bias; BatchNorm (eps
+    0.001) follows each. The shortcut is added first.
+
+    Module EntryBlock, used as block3.
     """
 
-    def __init__(self, in_channels: int) -> None:
+    def __init__(self, in_channels: int, channels: int) -> None:
         super().__init__()
-        self.residual = BasicConv2d(in_channels, 256, kernel_size=1, stride=2)  # N x 256 x 37 x 37
+        self.residual = BasicConv2d(in_channels, channels, kernel_size=1, stride=2)  # N x 256 x 37 x 37
         self.sepconv1_act = nn.ReLU()  # N x 128 x 74 x 74
-        self.sepconv1 = SeparableConv2d(in_channels, out_channels=256)  # N x 256 x 74 x 74
+        self.sepconv1 = SeparableConv2d(in_channels, out_channels=channels)  # N x 256 x 74 x 74
         self.sepconv2_act = nn.ReLU()  # N x 256 x 74 x 74
-        self.sepconv2 = SeparableConv2d(256, out_channels=256)  # N x 256 x 74 x 74
+        self.sepconv2 = SeparableConv2d(channels, out_channels=channels)  # N x 256 x 74 x 74
         self.pool = Pooling()  # N x 256 x 37 x 37
 
     def forward(self, x: Tensor) -> Tensor:
@@ -189,39 +194,49 @@ class Block3(nn.Module):
         return residual + pool  # N x 256 x 37 x 37
 
 
-class Block4And13(nn.Module):
+class EntryBlockVariant2(nn.Module):
     """Two branches added.
 
     Branches: 1x1/2 conv; ReLU -> separable conv -> ReLU -> separable conv -> 3x3/2 max pool.
 
-    Used as block4, block13.
+    Xception's entry-flow block (Keras' block3, block4): ReLU, 3x3 separable conv, ReLU, 3x3
+    separable conv, 3x3/2 max-pool, added to a 1x1 stride-2 conv + BatchNorm shortcut of the
+    block input: halves the map, channels wide. Separable convs have no bias; BatchNorm (eps
+    0.001) follows each. The shortcut is added first.
+
+    Module EntryBlock, used as block4.
     """
 
-    def __init__(self, in_channels: int, ch_residual: int) -> None:
+    def __init__(self, in_channels: int, channels: int) -> None:
         super().__init__()
-        self.residual = BasicConv2d(in_channels, ch_residual, kernel_size=1, stride=2)
-        self.sepconv1_act = nn.ReLU()
-        self.sepconv1 = SeparableConv2d(in_channels, out_channels=728)
-        self.sepconv2_act = nn.ReLU()
-        self.sepconv2 = SeparableConv2d(728, out_channels=ch_residual)
-        self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.residual = BasicConv2d(in_channels, channels, kernel_size=1, stride=2)  # N x 728 x 19 x 19
+        self.sepconv1_act = nn.ReLU()  # N x 256 x 37 x 37
+        self.sepconv1 = SeparableConv2d(in_channels, out_channels=channels)  # N x 728 x 37 x 37
+        self.sepconv2_act = nn.ReLU()  # N x 728 x 37 x 37
+        self.sepconv2 = SeparableConv2d(channels, out_channels=channels)  # N x 728 x 37 x 37
+        self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # N x 728 x 19 x 19
 
     def forward(self, x: Tensor) -> Tensor:
-        residual = self.residual(x)
+        # N x 256 x 37 x 37
+        residual = self.residual(x)  # N x 728 x 19 x 19
 
-        pool = self.sepconv1_act(x)
-        pool = self.sepconv1(pool)
-        pool = self.sepconv2_act(pool)
-        pool = self.sepconv2(pool)
-        pool = self.pool(pool)
+        pool = self.sepconv1_act(x)  # N x 256 x 37 x 37
+        pool = self.sepconv1(pool)  # N x 728 x 37 x 37
+        pool = self.sepconv2_act(pool)  # N x 728 x 37 x 37
+        pool = self.sepconv2(pool)  # N x 728 x 37 x 37
+        pool = self.pool(pool)  # N x 728 x 19 x 19
 
-        return residual + pool
+        return residual + pool  # N x 728 x 19 x 19
 
 
-class Block5To12(nn.Module):
+class MiddleBlock(nn.Module):
     """ReLU -> separable conv -> ReLU -> separable conv -> ReLU -> separable conv -> add with the input.
 
-    Used as block5 ... block12 (8 blocks).
+    Xception's middle-flow block (Keras' block5 - block12): three times ReLU then a 3x3
+    separable conv to 728 channels, added to the block input (identity shortcut). Separable
+    convs have no bias; BatchNorm (eps 0.001) follows each. The shortcut is added first.
+
+    Module MiddleBlock, used as middle_1 ... middle_8 (8 blocks).
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -241,6 +256,41 @@ class Block5To12(nn.Module):
         sepconv3 = self.sepconv3_act(sepconv3)
         sepconv3 = self.sepconv3(sepconv3)
         return x + sepconv3
+
+
+class ExitBlock(nn.Module):
+    """Two branches added.
+
+    Branches: 1x1/2 conv; ReLU -> separable conv -> ReLU -> separable conv -> 3x3/2 max pool.
+
+    Xception's exit-flow residual block (Keras' block13): ReLU, separable conv 728, ReLU,
+    separable conv 1024, 3x3/2 max-pool, added to a 1x1 stride-2 conv + BatchNorm shortcut.
+    Separable convs have no bias; BatchNorm (eps 0.001) follows each. The shortcut is added
+    first.
+
+    Module ExitBlock, used as block13.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.residual = BasicConv2d(in_channels, 1024, kernel_size=1, stride=2)  # N x 1024 x 10 x 10
+        self.sepconv1_act = nn.ReLU()  # N x 728 x 19 x 19
+        self.sepconv1 = SeparableConv2d(in_channels, out_channels=in_channels)  # N x 728 x 19 x 19
+        self.sepconv2_act = nn.ReLU()  # N x 728 x 19 x 19
+        self.sepconv2 = SeparableConv2d(in_channels, out_channels=1024)  # N x 1024 x 19 x 19
+        self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # N x 1024 x 10 x 10
+
+    def forward(self, x: Tensor) -> Tensor:
+        # N x 728 x 19 x 19
+        residual = self.residual(x)  # N x 1024 x 10 x 10
+
+        pool = self.sepconv1_act(x)  # N x 728 x 19 x 19
+        pool = self.sepconv1(pool)  # N x 728 x 19 x 19
+        pool = self.sepconv2_act(pool)  # N x 728 x 19 x 19
+        pool = self.sepconv2(pool)  # N x 1024 x 19 x 19
+        pool = self.pool(pool)  # N x 1024 x 10 x 10
+
+        return residual + pool  # N x 1024 x 10 x 10
 
 
 class Block14(nn.Module):
@@ -296,17 +346,17 @@ class Xception(nn.Module):
         super().__init__()
         self.block1 = Block1(3)  # N x 64 x 147 x 147
         self.block2 = Block2(64)  # N x 128 x 74 x 74
-        self.block3 = Block3(128)  # N x 256 x 37 x 37
-        self.block4 = Block4And13(256, ch_residual=728)  # N x 728 x 19 x 19
-        self.block5 = Block5To12(728)  # N x 728 x 19 x 19
-        self.block6 = Block5To12(728)  # N x 728 x 19 x 19
-        self.block7 = Block5To12(728)  # N x 728 x 19 x 19
-        self.block8 = Block5To12(728)  # N x 728 x 19 x 19
-        self.block9 = Block5To12(728)  # N x 728 x 19 x 19
-        self.block10 = Block5To12(728)  # N x 728 x 19 x 19
-        self.block11 = Block5To12(728)  # N x 728 x 19 x 19
-        self.block12 = Block5To12(728)  # N x 728 x 19 x 19
-        self.block13 = Block4And13(728, ch_residual=1024)  # N x 1024 x 10 x 10
+        self.block3 = EntryBlock(128, channels=256)  # N x 256 x 37 x 37
+        self.block4 = EntryBlockVariant2(256, channels=728)  # N x 728 x 19 x 19
+        self.middle_1 = MiddleBlock(728)  # N x 728 x 19 x 19
+        self.middle_2 = MiddleBlock(728)  # N x 728 x 19 x 19
+        self.middle_3 = MiddleBlock(728)  # N x 728 x 19 x 19
+        self.middle_4 = MiddleBlock(728)  # N x 728 x 19 x 19
+        self.middle_5 = MiddleBlock(728)  # N x 728 x 19 x 19
+        self.middle_6 = MiddleBlock(728)  # N x 728 x 19 x 19
+        self.middle_7 = MiddleBlock(728)  # N x 728 x 19 x 19
+        self.middle_8 = MiddleBlock(728)  # N x 728 x 19 x 19
+        self.block13 = ExitBlock(728)  # N x 1024 x 10 x 10
         self.block14 = Block14(1024)  # N x 2048 x 10 x 10
         self.classifier = Classifier(2048, num_classes=num_classes)  # N x 1000
         init_weights(self)
@@ -317,14 +367,14 @@ class Xception(nn.Module):
         x = self.block2(x)  # N x 128 x 74 x 74
         x = self.block3(x)  # N x 256 x 37 x 37
         x = self.block4(x)  # N x 728 x 19 x 19
-        x = self.block5(x)  # N x 728 x 19 x 19
-        x = self.block6(x)  # N x 728 x 19 x 19
-        x = self.block7(x)  # N x 728 x 19 x 19
-        x = self.block8(x)  # N x 728 x 19 x 19
-        x = self.block9(x)  # N x 728 x 19 x 19
-        x = self.block10(x)  # N x 728 x 19 x 19
-        x = self.block11(x)  # N x 728 x 19 x 19
-        x = self.block12(x)  # N x 728 x 19 x 19
+        x = self.middle_1(x)  # N x 728 x 19 x 19
+        x = self.middle_2(x)  # N x 728 x 19 x 19
+        x = self.middle_3(x)  # N x 728 x 19 x 19
+        x = self.middle_4(x)  # N x 728 x 19 x 19
+        x = self.middle_5(x)  # N x 728 x 19 x 19
+        x = self.middle_6(x)  # N x 728 x 19 x 19
+        x = self.middle_7(x)  # N x 728 x 19 x 19
+        x = self.middle_8(x)  # N x 728 x 19 x 19
         x = self.block13(x)  # N x 1024 x 10 x 10
         x = self.block14(x)  # N x 2048 x 10 x 10
         return self.classifier(x)  # N x 1000
