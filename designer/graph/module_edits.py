@@ -41,6 +41,8 @@ class ModuleEdit:
     added_module: dict[str, Any] | None = None
     #: The node to select afterwards.
     focus: list[str] = field(default_factory=list)
+    #: Other nodes moved to make room: (node id, old position, new position).
+    moves: list[tuple[str, tuple[float, float], tuple[float, float]]] = field(default_factory=list)
     #: The definition object made by the first apply, put back by later ones (redo).
     module_def: Any = field(default=None, repr=False, compare=False)
 
@@ -317,8 +319,29 @@ def plan_ungroup(doc: GraphDocument, instance_id: str) -> ModuleEdit:
             edit.new_groups.append({**doc.group_data(g.id), "nodes": members})
     if repeat == 1 and not doc.groups_of(instance_id):
         edit.new_groups.append({"id": new_id(), "name": node.name, "nodes": list(new_ids_all), "color": ""})
+    # Make room: what sits below the instance moves down by the height the nodes need beyond
+    # the instance's own, so they do not land on their neighbours.
+    ys = [n["pos"][1] for n in edit.added_nodes]
+    if ys:
+        top, bottom = min(ys), max(ys) + _NODE_H
+        below = oy + _INSTANCE_H / 2
+        shift = bottom - below + _GAP
+        lift = (oy - _INSTANCE_H / 2) - top + _GAP  # how far the nodes reach above the instance
+        for other in doc.nodes.values():
+            if other.id == instance_id:
+                continue
+            x, y = other.pos
+            if y > oy and shift > 0:
+                edit.moves.append((other.id, (x, y), (x, y + shift)))
+            elif y < oy and lift > 0:
+                edit.moves.append((other.id, (x, y), (x, y - lift)))
     edit.focus = new_ids_all
     return edit
+
+
+#: Rough node sizes on the canvas (scene units) for making room; the canvas draws a plain node
+#: about 180 x 70 and an instance about 220 x 120.
+_NODE_H, _INSTANCE_H, _GAP = 70.0, 120.0, 40.0
 
 
 def apply_edit(doc: GraphDocument, edit: ModuleEdit) -> None:
@@ -344,10 +367,14 @@ def apply_edit(doc: GraphDocument, edit: ModuleEdit) -> None:
     by_id = {g["id"]: i for i, g in edit.changed_groups}
     for g in edit.new_groups:
         doc.add_group_data(g, by_id.get(g["id"]))
+    for nid, _, new in edit.moves:
+        doc.move(nid, new)
 
 
 def revert_edit(doc: GraphDocument, edit: ModuleEdit) -> None:
     """Undo :func:`apply_edit`: the design is exactly as it was before."""
+    for nid, old, _ in reversed(edit.moves):
+        doc.move(nid, old)
     for g in reversed(edit.new_groups):
         doc.remove_group(g["id"])
     for _, e in reversed(edit.added_edges):

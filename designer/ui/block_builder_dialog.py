@@ -39,7 +39,7 @@ from ..graph.shapes import Shape
 from . import theme as themes
 from .commands import AddModulesCommand
 from .format import compact, shape_text
-from .operations import free_spot
+from .operations import clear_spot
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -81,9 +81,9 @@ def insert_block(
     inst_id = new_id()
     if after is not None:
         ax, ay = doc.nodes[after].pos
-        corner = free_spot(doc, ax, ay + NODE_H + 60)
+        corner = clear_spot(doc, ax, ay + NODE_H + 60, NODE_W + 40, 2 * NODE_H)
     else:
-        corner = free_spot(doc, pos[0] - NODE_W / 2, pos[1] - NODE_H / 2)
+        corner = clear_spot(doc, pos[0] - NODE_W / 2, pos[1] - NODE_H / 2, NODE_W + 40, 2 * NODE_H)
     inst = {
         "id": inst_id,
         "type": MODULE_PREFIX + data["id"],

@@ -75,6 +75,7 @@ class CompareWidget(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.editor: Any = None
+        self._session: Any = None  # the session whose signals this view follows
         self.rows: list[dict[str, Any]] = []
         self.latency: dict[str, dict[str, Any]] = {}
         self._thread: QThread | None = None
@@ -128,9 +129,13 @@ class CompareWidget(QWidget):
         tl.addWidget(self.table, 1)
         tl.addLayout(diff_row)
         tl.addWidget(self.status)
+        # The table keeps room for a few variants; the scatter takes what is left.
+        self.table.setMinimumHeight(self.table.verticalHeader().defaultSectionSize() * 4 + 30)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(self.plot_area)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
@@ -138,13 +143,12 @@ class CompareWidget(QWidget):
     # ----------------------------------------------------------------- wiring
     def set_editor(self, editor: Any) -> None:
         """Follow ``editor``'s session (the Design tab's)."""
-        if self.editor is not None:
-            try:
-                self.editor.session.changed.disconnect(self._on_session_changed)
-                self.editor.session.report_changed.disconnect(self._on_report_changed)
-            except (RuntimeError, TypeError):
-                pass
+        old = self._session
+        if old is not None and isValid(old):
+            old.changed.disconnect(self._on_session_changed)
+            old.report_changed.disconnect(self._on_report_changed)
         self.editor = editor
+        self._session = editor.session
         editor.session.changed.connect(self._on_session_changed)
         editor.session.report_changed.connect(self._on_report_changed)
         self.latency.clear()
@@ -165,6 +169,11 @@ class CompareWidget(QWidget):
             self.refresh()
         else:  # each variant is validated for its row: only while the view is shown
             self._dirty = True
+
+    def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange and self.plot is not None:
+            self._draw_plot()  # the theme changed: colours follow
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -246,6 +255,7 @@ class CompareWidget(QWidget):
         import pyqtgraph as pg
 
         self.plot = pg.PlotWidget()
+        self.plot.getViewBox().setDefaultPadding(0.15)  # points and their labels off the edges
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
         self.scatter = pg.ScatterPlotItem(size=11, hoverable=True)
@@ -281,7 +291,8 @@ class CompareWidget(QWidget):
                     "symbol": "s" if row["active"] else "o",
                 }
             )
-            label = pg.TextItem(row["variant"], color=text, anchor=(0, 1))
+            k_same = sum(1 for p in pts[:k] if p == (x, y))  # labels of equal designs stack, not overlap
+            label = pg.TextItem(row["variant"], color=text, anchor=(0, 1 - 1.2 * k_same))
             label.setPos(x, y)
             self.plot.addItem(label)
             self.labels.append(label)

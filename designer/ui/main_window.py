@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         self.compare_dock = self.library_actions.compare_dock
         self.addDockWidget(A.BottomDockWidgetArea, self.compare_dock)
         self.tabifyDockWidget(bottom[-1], self.compare_dock)
+        self.compare_dock.hide()  # Variants > Compare Variants shows it
         bar = self.menuBar()
         self.library_actions.add_menus(bar.actions()[0].menu(), bar)
         placed.append((self.compare_dock, A.BottomDockWidgetArea))
@@ -188,7 +189,7 @@ class MainWindow(QMainWindow):
             self.actions.panels_menu.addAction(dock.toggleViewAction())
         self.actions.fill_examples_menu()
         # The library's files (about 0.1 s of checked JSON) are read once the window is up.
-        QTimer.singleShot(0, self.library_actions.refresh_palette)
+        QTimer.singleShot(0, self, self.library_actions.refresh_palette)  # (cancelled with the window)
 
     def _restore_layout(self) -> None:
         """The user's saved window size and dock layout; one that cannot be restored is

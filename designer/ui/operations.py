@@ -55,6 +55,24 @@ def free_spot(doc: GraphDocument, x: float, y: float) -> Pos:
     return x, y
 
 
+def clear_spot(doc: GraphDocument, x: float, y: float, w: float = NODE_W, h: float = NODE_H, gap: float = 40.0) -> Pos:
+    """A top-left corner at (x, y) or to its right where a ``w`` x ``h`` box touches no node."""
+    x, y = _snap(x), _snap(y)
+    for _ in range(1000):
+        hit = [
+            n
+            for n in doc.nodes.values()
+            if n.pos[0] < x + w + gap
+            and x < n.pos[0] + NODE_W + gap
+            and n.pos[1] < y + h + gap
+            and y < n.pos[1] + NODE_H + gap
+        ]
+        if not hit:
+            break
+        x = _snap(max(n.pos[0] for n in hit) + NODE_W + gap)
+    return x, y
+
+
 def _one_node(doc: GraphDocument, type_id: str, corner: Pos) -> tuple[str, dict[str, Any], registry.NodeType]:
     ntype = doc.type_of(type_id)
     nid = new_id()

@@ -35,6 +35,10 @@ from ..graph.validate import Bindings, Report, validate
 _CURRENT = object()  # "ask the bindings provider"
 
 
+#: Advice about a whole network (its receptive field, aux heads, input sizes), not shown for a module body.
+_NETWORK_ADVICE = frozenset({"receptive-field", "aux-heads", "input-sizes"})
+
+
 class Session(QObject):
     changed = Signal(object)  # DocEvent
     report_changed = Signal(object)  # Report
@@ -101,7 +105,10 @@ class Session(QObject):
         self.bindings = bindings
         self.report = validate(self.doc, bindings)
         self.costs = compute_costs(self.doc, self.report)
-        self.advice = lint(self.doc, self.report, costs=self.costs)
+        advice = lint(self.doc, self.report, costs=self.costs)
+        if self._bindings_provider is not None:  # a module's body is part of a network: whole-network advice does not apply
+            advice = [d for d in advice if d.code not in _NETWORK_ADVICE]
+        self.advice = advice
         self.analyses += 1
 
     def _on_doc_event(self, event: DocEvent) -> None:

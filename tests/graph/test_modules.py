@@ -171,6 +171,10 @@ def test_ungroup_gives_the_nodes_back() -> None:
     ungroup = plan_ungroup(doc, inst.id)
     apply_edit(doc, ungroup)
     assert validate(doc).ok
+    # Room was made: no other node sits in the band of rows the block's nodes take.
+    ys = [doc.nodes[n].pos[1] for n in ungroup.focus]
+    top, bottom = min(ys), max(ys)
+    assert all(not (top - 30 < n.pos[1] < bottom + 60) for n in doc.nodes.values() if n.id not in ungroup.focus)
     assert {n.name for n in doc.nodes.values()} == {n.name for n in _googlenet().nodes.values()}
     assert validate(doc).shapes == before  # same ids, same shapes
     revert_edit(doc, ungroup)

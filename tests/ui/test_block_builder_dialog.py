@@ -183,3 +183,17 @@ def test_the_dialog_is_laid_out_in_both_themes(window, qtbot, mode):
     if where:
         Path(where).mkdir(parents=True, exist_ok=True)
         dialog.grab().save(str(Path(where) / f"block_builder_{mode}.png"))
+
+
+def test_an_inserted_block_lands_where_no_node_is(window):
+    """After a node in the middle of GoogLeNet, the block goes beside the chain, not on it."""
+    from designer.graph.layout import NODE_H, NODE_W
+
+    doc = open_example(window, "googlenet")
+    inst = insert_block(window.session, BlockSpec(), doc.find("maxpool3").id)
+    x, y = doc.nodes[inst].pos
+    for n in doc.nodes.values():
+        if n.id != inst:
+            apart_x = n.pos[0] >= x + NODE_W + 40 or x >= n.pos[0] + NODE_W
+            apart_y = n.pos[1] >= y + 2 * NODE_H or y >= n.pos[1] + NODE_H
+            assert apart_x or apart_y, n.name

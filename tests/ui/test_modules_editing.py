@@ -250,6 +250,7 @@ def double_click_entry(palette, item) -> None:
 def test_the_palette_lists_the_designs_modules_and_adds_instances(gwin):
     window, doc = gwin, gwin.document
     palette = window.palette_dock
+    palette.set_extra_modules([])  # only the design's own modules (the library's: test_library_actions)
     assert "MODULES" not in palette.sections() and "MODULE PORTS" not in palette.sections()
     inst = make_inception3a(window)
     mid = doc.nodes[inst].type_id
