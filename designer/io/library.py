@@ -34,13 +34,13 @@ from .autosave import data_dir
 from .project import (
     APP_ID,
     FORMAT_VERSION,
-    MAX_FILE_BYTES,
     ProjectError,
     _check_modules,
     _Checker,
     _json_error,
     _reject_constant,
     atomic_write_text,
+    read_text,
 )
 
 __all__ = [
@@ -125,19 +125,7 @@ def loads_module(text: str, source: str = "<module file>") -> tuple[str, list[di
 
 def load_module(path: str | os.PathLike[str]) -> tuple[str, list[dict[str, Any]]]:
     """Read a module file; raises :class:`ProjectError` (also for unreadable files)."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ProjectError(
-                f"{path}: the file is {size // 2**20} MiB; module files are at most {MAX_FILE_BYTES // 2**20} MiB"
-            )
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProjectError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
-    except OSError as exc:
-        raise ProjectError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    return loads_module(text, str(path))
+    return loads_module(read_text(path, "module"), str(path))
 
 
 # --------------------------------------------------------------------------- folders

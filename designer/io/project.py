@@ -500,18 +500,23 @@ def _check_graph(
     return clean
 
 
-def load(path: str | os.PathLike[str]) -> GraphDocument:
-    """Read a project file; raises :class:`ProjectError` (also for unreadable files)."""
+def read_text(path: str | os.PathLike[str], kind: str = "project") -> str:
+    """A project (or module) file's text; raises :class:`ProjectError` for one that is too big,
+    not UTF-8 or unreadable."""
     path = Path(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ProjectError(
-                f"{path}: the file is {size // 2**20} MiB; project files are at most {MAX_FILE_BYTES // 2**20} MiB"
+                f"{path}: the file is {size // 2**20} MiB; {kind} files are at most {MAX_FILE_BYTES // 2**20} MiB"
             )
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
     except OSError as exc:
         raise ProjectError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    return loads(text, str(path))
+
+
+def load(path: str | os.PathLike[str]) -> GraphDocument:
+    """Read a project file; raises :class:`ProjectError` (also for unreadable files)."""
+    return loads(read_text(path), str(path))
