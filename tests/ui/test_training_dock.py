@@ -123,7 +123,10 @@ def test_pause_and_resume(host, qtbot, tmp_path):
         dock.start()
         qtbot.waitUntil(lambda: any(isinstance(r, StepRecord) for r in dock.records), timeout=30_000)
         dock.pause_button.click()
-        qtbot.waitUntil(lambda: any(isinstance(r, StatusRecord) and r.state == "paused" for r in dock.records))
+        # (paused before the next batch; a batch can take seconds on a busy 2-core machine)
+        qtbot.waitUntil(
+            lambda: any(isinstance(r, StatusRecord) and r.state == "paused" for r in dock.records), timeout=30_000
+        )
         frozen = _Counting.taken
         qtbot.wait(300)
         assert _Counting.taken == frozen and dock.status_label.text() == "Paused"
