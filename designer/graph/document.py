@@ -242,15 +242,15 @@ class GraphDocument:
         # An instance's parameters follow its definition's exposed ones (new ones take the
         # definition's value, removed ones go); undo commands restore values themselves.
         lib = self._library
+        names: dict[str, set[str] | None] = {}  # per type: its parameter names (None: definition gone)
         for node in self.nodes.values():
             if node.type_id.startswith(MODULE_PREFIX) and node.ntype is not None and lib is not None:
-                if node.type_id[len(MODULE_PREFIX) :] not in lib.defs:
-                    continue
-                specs = node.ntype.params
-                if set(node.params) != {s.name for s in specs}:
-                    node.params = node.ntype.validate_params(
-                        {k: v for k, v in node.params.items() if k in {s.name for s in specs}}
-                    )
+                if node.type_id not in names:
+                    alive = node.type_id[len(MODULE_PREFIX) :] in lib.defs
+                    names[node.type_id] = {s.name for s in node.ntype.params} if alive else None
+                wanted = names[node.type_id]
+                if wanted is not None and node.params.keys() != wanted:
+                    node.params = node.ntype.validate_params({k: v for k, v in node.params.items() if k in wanted})
         self._emit(ModuleChanged(module_id))
 
     def type_of(self, type_id: str) -> registry.NodeType:

@@ -90,6 +90,8 @@ class ModuleType(NodeType):
         self.definition = definition
         self._memo: dict[tuple[Any, ...], tuple[Shape, list[Step]]] = {}
         self._analyses: dict[tuple[Any, ...], Analysis] = {}
+        self._inputs: tuple[Any, tuple[PortSpec, ...]] = (None, ())
+        self._params: tuple[Any, tuple[ParamSpec, ...]] = (None, ())
 
     # The declaration follows the definition (attributes that are class constants elsewhere).
     @property  # type: ignore[override]
@@ -114,11 +116,16 @@ class ModuleType(NodeType):
 
     @property  # type: ignore[override]
     def inputs(self) -> tuple[PortSpec, ...]:
-        ports = self.definition.input_ports()
-        return tuple(
-            PortSpec("in" if i == 0 else f"in{i + 1}", label=self.definition.body.nodes[p].name)
-            for i, p in enumerate(ports)
-        )
+        # Asked for every instance at every validation: kept while the body is unchanged.
+        body = self.definition.body
+        key = (id(body), body.revision)
+        if self._inputs[0] != key:
+            ports = self.definition.input_ports()
+            value = tuple(
+                PortSpec("in" if i == 0 else f"in{i + 1}", label=body.nodes[p].name) for i, p in enumerate(ports)
+            )
+            self._inputs = (key, value)
+        return self._inputs[1]
 
     @property  # type: ignore[override]
     def outputs(self) -> tuple[PortSpec, ...]:
@@ -126,7 +133,11 @@ class ModuleType(NodeType):
 
     @property  # type: ignore[override]
     def params(self) -> tuple[ParamSpec, ...]:
-        return (*self.definition.param_specs(), _REPEAT_SPEC)
+        d = self.definition
+        key = (id(d.body), d.body.revision, tuple(d.exposed))
+        if self._params[0] != key:
+            self._params = (key, (*d.param_specs(), _REPEAT_SPEC))
+        return self._params[1]
 
     def param(self, name: str) -> ParamSpec:  # type: ignore[override]
         for spec in self.params:
