@@ -16,17 +16,21 @@ which stays valid at 1 x 1, reaches numbers with thousands of digits (more than 
 or JSON carries). The jump is capped at the input's size in the same way; both caps leave
 every receptive field below the input's size exact. With several Input nodes, the largest
 height and width count.
+
+After parameter edits the previous costs of the document are updated: the nodes whose layers
+changed and those their receptive field reaches, the totals by difference (see
+:func:`designer.graph.validate.validate`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .document import GraphDocument
 from .registry import Step
-from .validate import Report, gc_paused, validate
+from .validate import Delta, Report, Worklist, few, gc_paused, tracked, validate
 
 __all__ = ["NodeCost", "Totals", "CostReport", "compute_costs", "fmt_count"]
 
@@ -119,50 +123,103 @@ def _figures(steps: Sequence[Step]) -> tuple[tuple[int, int, int, int, int, int,
     return figures, done
 
 
+@dataclass(eq=False)
+class _Kept:
+    """What :func:`compute_costs` keeps of its last result on a document (see ``Tracked``)."""
+
+    serial: int  # the report's (its Delta's serial)
+    costs: CostReport
+    rfs: dict[str, tuple[int, int, int, int]]
+    extent: tuple[int, int]
+    #: The groups of each grouped node (made on the first update; groups changed: a full run).
+    groups_of: dict[str, list[str]] | None = None
+
+
 @gc_paused
 def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostReport:
-    """Costs of every node whose shape is known (run :func:`validate` first, or let this do it)."""
+    """Costs of every node whose shape is known (run :func:`validate` first, or let this do it).
+
+    When ``report`` was updated from the report of this document's previous costs (see
+    :func:`validate`), only the nodes it touched and those their receptive field reaches are
+    counted again; the totals are updated by difference. The result is the same.
+    """
     rep = report if report is not None and report.revision == doc.revision else validate(doc)
+    delta = rep.delta
+    if delta is None:  # validated with bindings (a definition for one instance)
+        return _costs(doc, rep, None)
+    t = tracked(doc)
+    kept: _Kept | None = t.costs
+    if kept is not None and kept.serial == delta.serial:  # asked again for the same report
+        prev = kept.costs
+        return CostReport(dict(prev.nodes), replace(prev.total), replace(prev.inference), dict(prev.groups))
+    if (
+        kept is not None
+        and delta.base == kept.serial
+        and not delta.groups
+        and few(len(delta.touched), len(rep.order))
+        and _extent(rep, delta.inputs) == kept.extent
+    ):
+        kept = _update(doc, rep, delta, kept)
+    else:
+        rfs: dict[str, tuple[int, int, int, int]] = {}
+        kept = _Kept(delta.serial, _costs(doc, rep, rfs), rfs, _extent(rep, delta.inputs))
+    t.costs = kept
+    return kept.costs
+
+
+def _node_cost(
+    rep: Report,
+    nid: str,
+    steps: tuple[Step, ...],
+    ins: list[tuple[int, int, int, int]],
+    ch: int,
+    cw: int,
+) -> tuple[NodeCost, tuple[int, int, int, int]]:
+    """One node's costs (with its layers ``steps``) and receptive field, from its inputs' fields."""
+    if len(ins) == 1:
+        rh, rw, jh, jw = ins[0]
+    elif ins:  # the widest input decides
+        rh, rw = max(r[0] for r in ins), max(r[1] for r in ins)
+        jh, jw = max(r[2] for r in ins), max(r[3] for r in ins)
+    else:
+        rh = rw = jh = jw = 1
+    (params, macs, acts, ah, aw, sh, sw), done = _figures(steps)
+    if not steps:  # merges and inputs: their output is one tensor
+        acts = 1
+        for d in rep.shapes[nid] or ():
+            acts *= d
+    # Capped at the input's size (see the module docstring): exact below it, never unbounded.
+    rh, rw = min(rh + ah * jh, ch), min(rw + aw * jw, cw)
+    jh, jw = min(jh * sh, ch), min(jw * sw, cw)
+    key = (rh, rw, jh, jw, ch, cw)
+    cost = done.get(key) if steps else None
+    if cost is None:
+        cost = NodeCost(params, macs, acts, (rh, rw), (jh, jw), (rh >= ch, rw >= cw))
+        if steps:
+            done[key] = cost
+    return cost, (rh, rw, jh, jw)
+
+
+def _costs(doc: GraphDocument, rep: Report, rfs: dict[str, tuple[int, int, int, int]] | None) -> CostReport:
+    """Every node's costs (fills ``rfs`` with the receptive fields when given)."""
     out = CostReport()
     nodes = out.nodes
-    rfs: dict[str, tuple[int, int, int, int]] = {}
+    rfs = {} if rfs is None else rfs
     preds = doc.pred  # networkx-layout predecessor dicts, read only (faster than networkx's views)
     counted = rep.model or None  # dead ends are not part of the model
     main = rep.main
-    ch, cw = _input_extent(doc, rep)
+    ch, cw = _input_extent(doc, rep) if rep.delta is None else _extent(rep, rep.delta.inputs)
     tp = tm = ta = ip = im = ia = 0
     for nid in rep.order:
         steps = rep.steps.get(nid)
         if steps is None:
             continue
-        ins = [rfs[src] for src in preds[nid] if src in rfs]  # the widest input decides
-        if len(ins) == 1:
-            rh, rw, jh, jw = ins[0]
-        elif ins:
-            rh, rw = max(r[0] for r in ins), max(r[1] for r in ins)
-            jh, jw = max(r[2] for r in ins), max(r[3] for r in ins)
-        else:
-            rh = rw = jh = jw = 1
-        (params, macs, acts, ah, aw, sh, sw), done = _figures(steps)
-        if not steps:  # merges and inputs: their output is one tensor
-            acts = 1
-            for d in rep.shapes[nid] or ():
-                acts *= d
-        # Capped at the input's size (see the module docstring): exact below it, never unbounded.
-        rh, rw = min(rh + ah * jh, ch), min(rw + aw * jw, cw)
-        jh, jw = min(jh * sh, ch), min(jw * sw, cw)
-        rfs[nid] = (rh, rw, jh, jw)
-        key = (rh, rw, jh, jw, ch, cw)
-        cost = done.get(key) if steps else None
-        if cost is None:
-            cost = NodeCost(params, macs, acts, (rh, rw), (jh, jw), (rh >= ch, rw >= cw))
-            if steps:
-                done[key] = cost
+        cost, rfs[nid] = _node_cost(rep, nid, steps, [rfs[src] for src in preds[nid] if src in rfs], ch, cw)
         nodes[nid] = cost
         if counted is None or nid in counted:
-            tp, tm, ta = tp + params, tm + macs, ta + acts
+            tp, tm, ta = tp + cost.params, tm + cost.macs, ta + cost.activations
         if nid in main:
-            ip, im, ia = ip + params, im + macs, ia + acts
+            ip, im, ia = ip + cost.params, im + cost.macs, ia + cost.activations
     out.total = Totals(tp, tm, ta)
     out.inference = Totals(ip, im, ia)
     for gid, group in doc.groups.items():
@@ -172,6 +229,84 @@ def compute_costs(doc: GraphDocument, report: Report | None = None) -> CostRepor
                 t.add(nodes[nid])
         out.groups[gid] = t
     return out
+
+
+def _update(doc: GraphDocument, rep: Report, delta: Delta, kept: _Kept) -> _Kept:
+    """``kept.costs`` brought up to date for ``rep`` (which ``validate`` updated from its report).
+
+    Nodes whose figures did not change keep their :class:`NodeCost` (and groups their
+    :class:`Totals`) objects: shared with the previous result, like the steps of reports.
+    """
+    prev = kept.costs
+    out = CostReport()
+    nodes = out.nodes = dict(prev.nodes)
+    rfs = dict(kept.rfs)
+    out.groups = dict(prev.groups)
+    groups_of = kept.groups_of
+    new = _Kept(delta.serial, out, rfs, kept.extent, groups_of)
+    if not delta.touched:
+        out.total, out.inference = replace(prev.total), replace(prev.inference)
+        return new
+    preds, succ = doc.pred, doc.succ
+    counted = rep.model or None
+    main = rep.main
+    ch, cw = kept.extent
+    pos = delta.pos
+    t, i = prev.total, prev.inference
+    tp, tm, ta, ip, im, ia = t.params, t.macs, t.activations, i.params, i.macs, i.activations
+    work = Worklist(pos, rep.order, delta.touched)
+    changed: set[str] = set()
+    for nid in work:
+        old, old_rf = nodes.get(nid), rfs.get(nid)
+        steps = rep.steps.get(nid)
+        if steps is None:
+            cost = rf = None
+            nodes.pop(nid, None)
+            rfs.pop(nid, None)
+        else:
+            cost, rf = _node_cost(rep, nid, steps, [rfs[src] for src in preds[nid] if src in rfs], ch, cw)
+            nodes[nid], rfs[nid] = cost, rf
+        if cost is not old and cost != old:
+            changed.add(nid)
+            if counted is None or nid in counted:
+                if old is not None:
+                    tp, tm, ta = tp - old.params, tm - old.macs, ta - old.activations
+                if cost is not None:
+                    tp, tm, ta = tp + cost.params, tm + cost.macs, ta + cost.activations
+            if nid in main:
+                if old is not None:
+                    ip, im, ia = ip - old.params, im - old.macs, ia - old.activations
+                if cost is not None:
+                    ip, im, ia = ip + cost.params, im + cost.macs, ia + cost.activations
+        if rf != old_rf:
+            for child in succ[nid]:
+                work.push(child)
+    out.total = Totals(tp, tm, ta)
+    out.inference = Totals(ip, im, ia)
+    if changed and doc.groups:
+        if groups_of is None:
+            groups_of = new.groups_of = {}
+            for gid, group in doc.groups.items():
+                for nid in group.node_ids:
+                    groups_of.setdefault(nid, []).append(gid)
+        for gid in {gid for nid in changed for gid in groups_of.get(nid, ())}:
+            g = Totals()
+            for nid in doc.groups[gid].node_ids:
+                if nid in nodes:
+                    g.add(nodes[nid])
+            out.groups[gid] = g
+    if any(nid not in prev.nodes for nid in changed):  # a node counted again: in topological order
+        out.nodes = {nid: nodes[nid] for nid in rep.order if nid in nodes}
+    return new
+
+
+def _extent(rep: Report, inputs: tuple[str, ...]) -> tuple[int, int]:
+    h = w = 1
+    for nid in inputs:
+        shape = rep.shapes.get(nid)
+        if shape is not None and len(shape) == 3:
+            h, w = max(h, shape[1]), max(w, shape[2])
+    return h, w
 
 
 def _input_extent(doc: GraphDocument, rep: Report) -> tuple[int, int]:
