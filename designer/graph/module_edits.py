@@ -15,7 +15,7 @@ from typing import Any
 
 from .document import MODULE_PREFIX, GraphDocument, GraphError, new_id
 from .module_type import REPEAT, snake
-from .modules import _IDENT, ExposedParam, module_id_of
+from .modules import _IDENT, module_id_of
 
 __all__ = ["ModuleEdit", "apply_edit", "plan_collapse_repeats", "plan_make_module", "plan_ungroup", "revert_edit"]
 
@@ -350,10 +350,8 @@ def apply_edit(doc: GraphDocument, edit: ModuleEdit) -> None:
     if edit.module_def is not None:
         lib.put_back([edit.module_def])
     elif edit.added_module is not None:
-        m = edit.added_module
-        d = lib.new_def(m["name"], m, [ExposedParam(**_exposed_kwargs(e)) for e in m.get("exposed", [])], m["id"])
-        lib.add(d)
-        edit.module_def = d
+        (mid,) = lib.add_data([edit.added_module])
+        edit.module_def = lib.get(mid)
     for _, e in reversed(edit.removed_edges):
         doc.disconnect(e["id"])
     for _, g in edit.changed_groups:
@@ -389,10 +387,6 @@ def revert_edit(doc: GraphDocument, edit: ModuleEdit) -> None:
         doc.add_group_data(g, index)
     if edit.added_module is not None:
         doc.library.remove_ids([edit.added_module["id"]])
-
-
-def _exposed_kwargs(e: dict[str, str]) -> dict[str, str]:
-    return {"name": e["name"], "node_id": e["node"], "param": e["param"]}
 
 
 def plan_collapse_repeats(doc: GraphDocument, instance_id: str) -> ModuleEdit:
