@@ -164,38 +164,7 @@ def _timed(fn: Callable, into: list[float]) -> Callable:
     return wrapper
 
 
-# --------------------------------------------------------------------------- proposed changes
-# A change outside the analysis, proposed for designer/ui/canvas/scene.py; ``--proposed``
-# measures the canvas with it patched in (here only, at run time), to show what it is worth.
-
-
-def restricted_apply_report(scene: object, original: Callable) -> Callable:
-    """GraphScene.apply_report redrawing only what changed: the nodes named by
-    ``report.changed_since(previous)`` (the report the scene showed before) and the edges
-    touching them; every node and edge when that is None or names most of the design. Done
-    here by handing the scene's own ``apply_report`` those items only (the proposal is the same
-    loop over that subset)."""
-    shown: list[object] = [None]
-
-    def apply(report: object) -> int:
-        previous, shown[0] = shown[0], report
-        only = report.changed_since(previous) if previous is not None else None  # type: ignore[attr-defined]
-        if only is None or 4 * len(only) > len(scene.nodes):  # type: ignore[attr-defined]
-            return original(report)
-        doc = scene.doc  # type: ignore[attr-defined]
-        nodes, edges = scene.nodes, scene.edges  # type: ignore[attr-defined]
-        near = {e.id for nid in only if nid in doc.nodes for e in (*doc.in_edges(nid), *doc.out_edges(nid))}
-        scene.nodes = {nid: nodes[nid] for nid in only if nid in nodes}  # type: ignore[attr-defined]
-        scene.edges = {eid: edges[eid] for eid in near if eid in edges}  # type: ignore[attr-defined]
-        try:
-            return original(report)
-        finally:
-            scene.nodes, scene.edges = nodes, edges  # type: ignore[attr-defined]
-
-    return apply
-
-
-def measure_canvas(edit: Edit, repeats: int, proposed: bool = False) -> dict[str, float] | None:
+def measure_canvas(edit: Edit, repeats: int) -> dict[str, float] | None:
     """Medians (ms) from the edit pushed on the undo stack to the view repainted, and of the parts:
     the session's analysis and the scene applying its report (timed by wrapping the two methods)."""
     try:
@@ -224,10 +193,7 @@ def measure_canvas(edit: Edit, repeats: int, proposed: bool = False) -> dict[str
     analysis: list[float] = []
     applied: list[float] = []
     session._analyse = _timed(session._analyse, analysis)  # type: ignore[method-assign]
-    apply = restricted_apply_report(scene, scene.apply_report) if proposed else scene.apply_report
-    if proposed:
-        apply(session.report)  # (what the scene shows now)
-    scene.apply_report = _timed(apply, applied)  # type: ignore[method-assign]
+    scene.apply_report = _timed(scene.apply_report, applied)  # type: ignore[method-assign]
     walls, cpus = [], []
     base = 1001  # values the analysis-only runs did not use (odd: the first differs from the design)
     for k in range(repeats):
@@ -283,9 +249,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-canvas", action="store_true", help="skip the Qt canvas measurements")
     parser.add_argument("--repeats", type=int, default=0, help="repeats per measurement (default 21, quick 7)")
-    parser.add_argument(
-        "--proposed", action="store_true", help="also measure the canvas with the proposed scene and document changes"
-    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (7 if args.quick else 21)
     print(f"Medians of {repeats} edits (ms). analysis = edit + validate + compute_costs + lint;")
@@ -312,15 +275,6 @@ def main(argv: list[str] | None = None) -> int:
         line += f"{target:7.0f} {a['wall'] / target:10.2f} "
         line += f"{c['wall'] / target:9.2f}" if c else f"{'-':>9}"
         print(line, flush=True)
-        if args.proposed and not args.no_canvas:
-            p = measure_canvas(make(), repeats, proposed=True)
-            if p is not None:
-                pad = " " * (8 + 1 + 6 + 1 + 17 + 1 + 6 + 1 + 9 + 1 + 7 + 1 + 7 + 1 + 9 + 1 + 7 + 1)
-                print(
-                    f"{'  proposed':<{len(pad)}}{p['wall']:8.2f} {p['cpu']:7.2f} {p['apply']:8.2f} {target:7.0f} "
-                    f"{'':>10} {p['wall'] / target:9.2f}",
-                    flush=True,
-                )
     return 0
 
 

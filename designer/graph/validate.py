@@ -112,9 +112,18 @@ class Report:
         ``previous`` redraws these nodes and the edges touching them; the rest stay as they are.
         """
         d, p = self.delta, previous.delta if previous is not None else None
-        if d is None or p is None or d.base != p.serial or d.shown is None:
+        if d is None or p is None:
             return None
-        return d.shown
+        # The reports in between may have gone to another caller (the document's reports form
+        # one chain, whoever asked): what changed since ``previous`` is what each step changed.
+        out: set[str] = set()
+        for base, shown in d.history:
+            if shown is None:
+                return None
+            out |= shown
+            if base == p.serial:
+                return frozenset(out)
+        return None
 
 
 def _label(node: Node) -> str:
@@ -296,6 +305,13 @@ class Delta:
     #: The nodes of ``dirty`` whose parameters were set (the others are module instances whose
     #: definition changed: their values change only if their parameter dict was replaced).
     edited: frozenset[str] = frozenset()
+    #: The last few steps of the chain of updates that made this report, newest first: each
+    #: step's base serial and its ``shown`` (for :meth:`Report.changed_since`).
+    history: tuple[tuple[int, frozenset[str] | None], ...] = ()
+
+
+#: How many update steps back :meth:`Report.changed_since` can see.
+HISTORY = 8
 
 
 class Worklist:
@@ -742,4 +758,5 @@ def _update(doc: GraphDocument, prev: Report, old: Delta, t: Tracked) -> Report:
         frozenset(shown | touched),
         frozenset(t.params & nodes.keys()),
     )
+    rep.delta.history = ((old.serial, rep.delta.shown), *old.history[: HISTORY - 1])
     return rep

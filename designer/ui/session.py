@@ -106,7 +106,8 @@ class Session(QObject):
         self.report = validate(self.doc, bindings)
         self.costs = compute_costs(self.doc, self.report)
         advice = lint(self.doc, self.report, costs=self.costs)
-        if self._bindings_provider is not None:  # a module's body is part of a network: whole-network advice does not apply
+        if self._bindings_provider is not None:
+            # A module's body is part of a network: whole-network advice does not apply.
             advice = [d for d in advice if d.code not in _NETWORK_ADVICE]
         self.advice = advice
         self.analyses += 1

@@ -378,7 +378,7 @@ SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.functio
 def test_incremental_analysis_equals_a_full_one_after_random_edits(
     always_update: None, doc: GraphDocument, data: st.DataObject
 ) -> None:
-    before = assert_same_as_from_scratch(doc, "building")
+    before = first = assert_same_as_from_scratch(doc, "building")
     done = []
     for _ in range(data.draw(st.integers(1, 12))):
         done.append(_edit(doc, data))
@@ -386,6 +386,9 @@ def test_incremental_analysis_equals_a_full_one_after_random_edits(
             after = assert_same_as_from_scratch(doc, "; ".join(done))
             assert_changes_are_named(before, after, "; ".join(done))
             before = after
+    # A view that showed the first report and missed the ones in between (another caller got
+    # them) still learns everything that changed since.
+    assert_changes_are_named(first, before, "all of: " + "; ".join(done))
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=SLOW_OK)
@@ -429,6 +432,13 @@ def test_a_parameter_edit_infers_only_what_it_reaches(monkeypatch) -> None:
     assert rep.delta is not None and rep.delta.touched == {doc.find("b20").id, doc.find("b21").id}
     assert rep.changed_since(first) == {doc.find("b20").id, doc.find("b21").id}  # what a canvas redraws
     assert first.changed_since(rep) is None and rep.changed_since(None) is None
+    doc.set_param(doc.find("b30").id, "w1", 7)
+    between = validate(doc)  # (another caller's report: a view that showed ``rep`` never saw it)
+    doc.set_param(doc.find("b35").id, "w1", 7)
+    last = validate(doc)
+    assert last.changed_since(between) == {doc.find(f"b{i}").id for i in (35, 36)}
+    assert last.changed_since(rep) == {doc.find(f"b{i}").id for i in (30, 31, 35, 36)}
+    assert last.changed_since(first) == {doc.find(f"b{i}").id for i in (20, 21, 30, 31, 35, 36)}
     seen.clear()
     block.body.set_param(block.body.find("c3").id, "kernel_size", 5)  # every instance: inferred again
     validate(doc)

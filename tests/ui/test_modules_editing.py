@@ -355,8 +355,6 @@ def test_a_multi_input_instance_labels_its_input_ports(gwin):
     assert_canvas_shows_the_truth(window)
 
 
-
-
 def test_a_block_with_several_inputs_computes_what_its_nodes_did(gwin):
     """inception3a's pool projection and concat as a module: four inputs (the pool's output
     and three branches); the instance's output is the concat's 256 x 28 x 28."""

@@ -91,7 +91,9 @@ def test_no_leaked_top_level_widgets(make_window, qtbot):
     QApplication.processEvents()
     gc.collect()
     after = [w for w in QApplication.topLevelWidgets() if shiboken6.getCppPointer(w)[0] not in before]
-    assert after == [], [(type(w).__name__, w.title() if hasattr(w, "title") else "", type(w.parent()).__name__) for w in after]
+    assert after == [], [
+        (type(w).__name__, w.title() if hasattr(w, "title") else "", type(w.parent()).__name__) for w in after
+    ]
 
 
 def test_theme_switch_and_code_dock(window):

@@ -177,3 +177,72 @@ def test_disabled_undo_looks_disabled_in_the_dark_theme(window):
         return sum(image.pixelColor(x, y).alpha() for x in range(image.width()) for y in range(image.height()))
 
     assert ink(off) < 0.5 * ink(on)
+
+
+def test_after_one_edit_only_the_changed_nodes_are_visited_and_the_canvas_still_tells_the_truth(
+    window, qtbot, monkeypatch
+):
+    """The scene redraws what the report says changed (not every item of a large design), and
+    what it leaves alone still matches a fresh validation: an edit that breaks a concat, then
+    the fix, then an edit that changes nothing downstream."""
+    from designer.ui.canvas.edge_item import EdgeItem
+    from designer.ui.canvas.node_item import NodeItem
+
+    open_example(window, "googlenet")
+    window.show()
+    assert_canvas_shows_the_truth(window)
+    visited: list[str] = []
+    for cls in (NodeItem, EdgeItem):
+        original = cls.set_status
+
+        def counting(self, *args, _original=original, **kwargs):
+            visited.append(getattr(self, "node_id", None) or self.edge_id)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "set_status", counting)
+    per_report: list[int] = []
+
+    def applied(_changed: int) -> None:
+        per_report.append(len(visited))
+        visited.clear()
+
+    window.scene.report_applied.connect(applied)
+    doc = window.document
+    total = len(window.scene.nodes) + len(window.scene.edges)
+    # An instance's width (applied as it is typed): its output and the next block's costs
+    # change, nothing else.
+    window.scene.select_nodes([doc.find("inception4c").id])
+    for text in ("100", "160"):
+        per_report.clear()
+        type_into(qtbot, window.inspector_dock, "ch1x1", text)
+        assert window.session.report.revision == doc.revision
+        assert per_report and 0 < max(per_report) < total / 4, f"{per_report} of {total} items visited"
+        assert_canvas_shows_the_truth(window)
+    # A stem conv's padding breaks every shape below it (the scene visits them all), then back.
+    window.scene.select_nodes([doc.find("conv2").id])
+    for text in ("5", "1"):
+        type_into(qtbot, window.inspector_dock, "kernel_size", text)
+        assert_canvas_shows_the_truth(window)
+
+
+def test_a_node_tooltip_is_written_when_it_is_shown(window, qtbot):
+    """Tooltips are written lazily; the scene's help event brings the one under the pointer up
+    to date before Qt shows it, so a hover always shows the node's current problem."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QGraphicsSceneHelpEvent, QToolTip
+
+    open_example(window, "inception_module")
+    window.show()
+    doc = window.document
+    window.scene.select_nodes([doc.find("b2_3x3").id])
+    type_into(qtbot, window.inspector_dock, "padding", "valid")
+    concat = window.scene.nodes[doc.find("concat").id]
+    assert concat._tip_stale, "the tooltip is not written at every change"
+    window.view.center_on_node(concat.node_id)
+    event = QGraphicsSceneHelpEvent(QEvent.Type.GraphicsSceneHelp)
+    pos = concat.mapToScene(concat.rect.center())
+    event.setScenePos(pos)
+    event.setScreenPos(window.view.viewport().mapToGlobal(window.view.mapFromScene(pos)))
+    QApplication.sendEvent(window.scene, event)
+    assert not concat._tip_stale
+    assert "26 x 26" in QToolTip.text() and "'b2_3x3'" in QToolTip.text()

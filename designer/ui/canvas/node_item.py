@@ -76,6 +76,9 @@ class NodeItem(QGraphicsItem):
         self.repeat = 1
         self.values_text = ""  # an instance's exposed values ("ch1x1=64, ...")
         self.totals = ""  # an instance's parameters and MACs
+        #: The tooltip is written when it is asked for (a hover, ``toolTip()``), not at every
+        #: change: a definition edit changes 1,250 instances' texts, and Qt's setToolTip costs.
+        self._tip_stale = True
         #: (name, summary, shape, severity, short) as the last paint call drew them (tests compare it).
         self.painted: tuple[str, str, str, str, str] | None = None
         #: An instance's (definition name, repeat badge, totals) as last painted ("" badge: none).
@@ -116,7 +119,7 @@ class NodeItem(QGraphicsItem):
         if (*state, *module) != (self.name, self.summary, self.type_name, self.repeat, self.values_text):
             self.name, self.summary, self.type_name = state
             self.repeat, self.values_text = module
-            self._refresh_tooltip()
+            self._tip_stale = True
             self.update()
         self.set_model_pos(QPointF(*node.pos))
 
@@ -125,7 +128,7 @@ class NodeItem(QGraphicsItem):
         if text == self.totals:
             return False
         self.totals = text
-        self._refresh_tooltip()
+        self._tip_stale = True
         self.update()
         return True
 
@@ -140,11 +143,20 @@ class NodeItem(QGraphicsItem):
         if (shape, severity, problem, short) == (self.out_shape, self.severity, self.problem, self.short):
             return False
         self.out_shape, self.severity, self.problem, self.short = shape, severity, problem, short
-        self._refresh_tooltip()
+        self._tip_stale = True
         self.update()
         return True
 
-    def _refresh_tooltip(self) -> None:
+    def toolTip(self) -> str:  # noqa: N802  (Qt's name)
+        self.refresh_tooltip()
+        return super().toolTip()
+
+    def refresh_tooltip(self) -> None:
+        """Write the tooltip if what it says changed since (the scene calls this before Qt
+        shows it)."""
+        if not self._tip_stale:
+            return
+        self._tip_stale = False
         if self.is_instance:
             copies = f" × {self.repeat} (copies one after another)" if self.repeat > 1 else ""
             tip = f"<b>{self.name}</b> · module {self.type_name}{copies}"
