@@ -45,6 +45,7 @@ from .document import (
     NodeMoved,
     ParamChanged,
 )
+from .module_type import ModuleError
 from .nodes.merge import MergeMismatch
 from .params import ParamError
 from .registry import Step
@@ -517,7 +518,8 @@ def _infer_node(
     except MergeMismatch as exc:
         return None, None, merge_diagnostics(doc, rep, n, spatial=exc.spatial, infer=_infer), True
     except ShapeError as exc:
-        where = f" (input {fmt_dims(ins[0])})" if ins else ""
+        # (an instance's message already names the input inside where it failed)
+        where = f" (input {fmt_dims(ins[0])})" if ins and not isinstance(exc, ModuleError) else ""
         d = Diagnostic(Severity.ERROR, "shape", f"{_label(n)}: {exc.message}{where}", n.id, exc.port, exc.param)
         return None, None, [d], False
     except ParamError as exc:  # parameters that only fail in combination

@@ -55,6 +55,7 @@ class Actions:
         self.add_node, self.layout, self.fit = e.add_node_action, e.layout_action, e.fit_action
         self.zoom_in, self.zoom_out = e.zoom_in_action, e.zoom_out_action
         self.make_module, self.ungroup = e.make_module_action, e.ungroup_action
+        self.expand = e.expand_action
         for act, name in (
             (self.zoom_in, "zoom-in"),
             (self.zoom_out, "zoom-out"),
@@ -102,7 +103,7 @@ class Actions:
         m.addSeparator()
         m.addAction(self.add_node)
         m.addSeparator()
-        m.addActions([self.make_module, self.ungroup])
+        m.addActions([self.make_module, self.ungroup, self.expand])
         m.addSeparator()
         history = w.history_dock.toggleViewAction()
         history.setText("&History")

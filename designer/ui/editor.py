@@ -82,6 +82,8 @@ class DesignEditor(QObject):
         self.make_module_action.setStatusTip("Turn the selected nodes into one instance of a new module")
         self.ungroup_action = a(parent, "U&ngroup", self.ungroup, "Ctrl+Shift+G")
         self.ungroup_action.setStatusTip("Turn the selected module instance back into its nodes")
+        self.expand_action = a(parent, "E&xpand in Place", self.toggle_expanded, "Ctrl+Shift+E")
+        self.expand_action.setStatusTip("Show the selected instance's inside beside it, with its shapes (again: hide it)")
         for text, dx, dy, key in (
             ("left", -10, 0, "Left"),
             ("right", 10, 0, "Right"),
@@ -112,7 +114,7 @@ class DesignEditor(QObject):
     @property
     def module_actions(self) -> list[QAction]:
         """Make Module and Ungroup: enabled only when they can act (on the shown canvas)."""
-        return [self.make_module_action, self.ungroup_action]
+        return [self.make_module_action, self.ungroup_action, self.expand_action]
 
     def _update_module_actions(self) -> None:
         shown = not self.view.isHidden()
@@ -120,6 +122,9 @@ class DesignEditor(QObject):
         self.make_module_action.setEnabled(shown and bool(selected))
         one_instance = len(selected) == 1 and operations.is_instance(self.document, selected[0])
         self.ungroup_action.setEnabled(shown and one_instance)
+        self.expand_action.setEnabled(shown and one_instance)
+        expanded = one_instance and selected[0] in self.scene.expanded
+        self.expand_action.setText("Colla&pse" if expanded else "E&xpand in Place")
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.view and event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
@@ -140,6 +145,7 @@ class DesignEditor(QObject):
         self.scene.selectionChanged.connect(self._on_scene_selection_changed)
         self.scene.connection_dropped.connect(self._on_scene_connection_dropped)
         self.scene.node_activated.connect(self._on_scene_node_activated)
+        self.scene.expansion_toggled.connect(self._on_scene_expansion_toggled)
         session.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
         self.view.setScene(self.scene)
         if old_scene is not None:
@@ -284,6 +290,18 @@ class DesignEditor(QObject):
             return []
         return self._selected(ids)
 
+    def toggle_expanded(self, node_id: str | None = None) -> bool:
+        """Expand an instance (the selected one by default) in place, or collapse it; False
+        when the node is not an instance."""
+        if node_id is None:
+            selected = self.selected_node_ids()
+            node_id = selected[0] if len(selected) == 1 else None
+        if node_id is None or not operations.is_instance(self.document, node_id):
+            self.message.emit("Only a module instance can be expanded", 4000)
+            return False
+        self.scene.toggle_expanded(node_id)
+        return True
+
     def open_module(self, node_id: str | None = None) -> bool:
         """Ask for an instance's definition (the selected one by default); False when the node
         is not an instance."""
@@ -308,6 +326,9 @@ class DesignEditor(QObject):
             self.message.emit(f"Cannot add the module: {exc}", 8000)
             return None
         return self._selected([nid])[0]
+
+    def _on_scene_expansion_toggled(self, node_id: str, expanded: bool) -> None:
+        self._update_module_actions()
 
     def _on_scene_node_activated(self, node_id: str) -> None:
         if operations.is_instance(self.document, node_id):

@@ -115,6 +115,9 @@ def node_menu(editor: DesignEditor, node_id: str, scene_pos: QPointF) -> QMenu:
         edit = menu.addAction("Edit Module…", partial(editor.open_module, node_id))
         edit.setObjectName("editModule")
         edit.setStatusTip(f"Open the definition of {node.type.display_name} (its nodes, ports, exposed parameters)")
+        expanded = node_id in editor.scene.expanded
+        expand = menu.addAction("Collapse" if expanded else "Expand in Place", partial(editor.toggle_expanded, node_id))
+        expand.setObjectName("expandInPlace")
     menu.addActions([e.make_module_action, e.ungroup_action])
     menu.addSeparator()
     menu.addActions([e.cut_action, e.copy_action, e.duplicate_action, e.delete_action])

@@ -100,6 +100,11 @@ def test_editing_a_definition_updates_every_instance() -> None:
     assert err and "inside module" in err[0].message and "add" in err[0].message
     d.body.set_param(inner.id, "stride", 1)
     assert validate(doc).ok and second.id not in doc.nodes
+    # A shape error inside names the input where it happened, once (not again the instance's).
+    d.body.set_param(inner.id, "kernel_size", 41)
+    d.body.set_param(inner.id, "padding", "valid")
+    (err,) = validate(doc).for_node(r1.id)
+    assert "inside module" in err.message and err.message.count("(input ") == 1, err.message
 
 
 def test_exposed_parameters_validate_like_node_parameters() -> None:

@@ -13,6 +13,7 @@ from test_trust_what_you_see import type_into
 from designer.graph.builder import Builder
 from designer.graph.document import MODULE_PREFIX, GraphDocument
 from designer.graph.module_edits import apply_edit, plan_make_module, revert_edit
+from designer.ui.commands import SetParamCommand
 from designer.ui.format import shape_text
 
 
@@ -247,3 +248,38 @@ def test_opening_another_design_closes_the_definition_tabs(win):
     assert win.tabs.titles() == ["Design"]
     assert win.open_module("nope") is None
     assert "Only a module instance" in win.statusBar().currentMessage()
+
+
+def test_faces_in_a_definition_tab_show_the_chosen_instances_values(make_window):
+    """Shapes and values agree: a branch whose width is exposed shows the chosen instance's
+    width on its face (GoogLeNet's inception3a: 64; inception4c: 128), the definition's own
+    value in the preview, and follows a value typed on the instance."""
+    from designer.examples import example_path
+    from designer.io import project
+
+    window = make_window(project.load(example_path("googlenet")))
+    window.show()
+    doc = window.document
+    c4 = doc.find("inception4c").id
+    tab = window.open_module(c4)
+
+    def face(name: str) -> tuple[str, str]:
+        painted(tab.editor)
+        item = tab.editor.scene.nodes[tab.document.find(name).id]
+        return item.painted[1], item.painted[2]  # (summary, shape)
+
+    summary, shape = face("b1_1x1")
+    assert summary.endswith("-> 128") and shape.startswith("128 ×"), (summary, shape)
+    labels = [tab.instance_box.itemText(i) for i in range(tab.instance_box.count())]
+    tab.instance_box.setCurrentIndex(labels.index("as inception3a"))
+    summary, shape = face("b1_1x1")
+    assert summary.endswith("-> 64") and shape.startswith("64 ×"), (summary, shape)
+    tab.instance_box.setCurrentIndex(labels.index("no instance (preview shapes)"))
+    own = tab.document.find("b1_1x1").params["out_channels"]
+    summary, shape = face("b1_1x1")
+    assert summary.endswith(f"-> {own}") and shape.startswith(f"{own} ×"), (summary, shape)
+    tab.instance_box.setCurrentIndex(labels.index("as inception4c"))
+    window.session.push(SetParamCommand(doc, c4, "ch1x1", 96))
+    QApplication.processEvents()
+    summary, shape = face("b1_1x1")
+    assert summary.endswith("-> 96") and shape.startswith("96 ×"), (summary, shape)

@@ -7,7 +7,7 @@ in both themes. The colour is the "Modules" category's.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QIcon, QPainter, QPen, QPixmap
 
 from ..theme import CATEGORY_COLORS
@@ -111,3 +111,18 @@ __all__ = [
     "paint_stack",
     "repeat_text",
 ]
+
+
+def paint_chevron(painter: QPainter, rect: QRectF, expanded: bool, color: QColor) -> None:
+    """The expand button of an instance: a chevron pointing right (collapsed) or down."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(color, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    c, h = rect.center(), rect.width() * 0.22
+    if expanded:
+        pts = [QPointF(c.x() - h, c.y() - h / 2), QPointF(c.x(), c.y() + h / 2), QPointF(c.x() + h, c.y() - h / 2)]
+    else:
+        pts = [QPointF(c.x() - h / 2, c.y() - h), QPointF(c.x() + h / 2, c.y()), QPointF(c.x() - h / 2, c.y() + h)]
+    painter.drawPolyline(pts)
+    painter.restore()

@@ -79,6 +79,8 @@ class NodeItem(QGraphicsItem):
         #: The tooltip is written when it is asked for (a hover, ``toolTip()``), not at every
         #: change: a definition edit changes 1,250 instances' texts, and Qt's setToolTip costs.
         self._tip_stale = True
+        #: An instance shown expanded in place (its chevron points down).
+        self.expanded = False
         #: (name, summary, shape, severity, short) as the last paint call drew them (tests compare it).
         self.painted: tuple[str, str, str, str, str] | None = None
         #: An instance's (definition name, repeat badge, totals) as last painted ("" badge: none).
@@ -107,10 +109,11 @@ class NodeItem(QGraphicsItem):
                 ports[spec.name] = port
 
     # ----------------------------------------------------------------- model
-    def sync(self, node: Any) -> None:
-        """Take name, key parameters and position from the document's node."""
+    def sync(self, node: Any, params: dict[str, Any] | None = None) -> None:
+        """Take name, key parameters and position from the document's node (``params``: the
+        values to show instead of its own, those a module instance gives it)."""
         ntype = node.type
-        state = (node.name, ntype.summary(node.params), ntype.display_name)
+        state = (node.name, ntype.summary(node.params if params is None else params), ntype.display_name)
         if self.is_instance:
             values = ", ".join(f"{k}={v}" for k, v in node.params.items() if k != REPEAT)
             module = (node.params.get(REPEAT, 1), values)
@@ -146,6 +149,15 @@ class NodeItem(QGraphicsItem):
         self._tip_stale = True
         self.update()
         return True
+
+    def set_expanded(self, on: bool) -> None:
+        if on != self.expanded:
+            self.expanded = on
+            self.update()
+
+    def chevron_rect(self) -> QRectF:
+        """An instance's expand/collapse button, at the right end of its header."""
+        return QRectF(self.rect.right() - 24, 7, 18, 18)
 
     def toolTip(self) -> str:  # noqa: N802  (Qt's name)
         self.refresh_tooltip()
@@ -197,6 +209,19 @@ class NodeItem(QGraphicsItem):
         elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self.setZValue(2 if self.isSelected() else 1)
         return super().itemChange(change, value)
+
+    def mousePressEvent(self, event) -> None:
+        """A click on an instance's chevron expands it in place (or collapses it)."""
+        if (
+            self.is_instance
+            and event.button() == Qt.MouseButton.LeftButton
+            and self.chevron_rect().contains(event.pos())
+            and self.scene() is not None
+        ):
+            self.scene().toggle_expanded(self.node_id)  # type: ignore[union-attr]
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:
         """Double-click: once the button is let go, the scene tells the editor (an instance's
@@ -283,18 +308,22 @@ class NodeItem(QGraphicsItem):
             )
         fm_small = QFontMetricsF(_Fonts.small)
         type_w = min(fm_small.horizontalAdvance(self.type_name), r.width() * 0.42)
+        header_right = r.right() - 10
+        if self.is_instance:
+            header_right = self.chevron_rect().left() - 2
+            mf.paint_chevron(painter, self.chevron_rect(), self.expanded, QColor(theme.subtext))
         painter.setFont(_Fonts.small)
         painter.setPen(QColor(theme.subtext))
         type_text = fm_small.elidedText(self.type_name, Qt.TextElideMode.ElideRight, type_w + 1)
         painter.drawText(
-            QRectF(r.right() - 10 - type_w, 4, type_w, HEADER_H - 2),
+            QRectF(header_right - type_w, 4, type_w, HEADER_H - 2),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             type_text,
         )
         painter.setFont(_Fonts.title)
         painter.setPen(QColor(theme.text))
         fm = QFontMetricsF(_Fonts.title)
-        name_w = r.width() - 40 - type_w - 8
+        name_w = header_right - 30 - type_w - 8
         painter.drawText(
             QRectF(30, 4, name_w, HEADER_H - 2),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

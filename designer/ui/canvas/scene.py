@@ -30,6 +30,7 @@ from ..session import Session
 from ..theme import Theme
 from .connect import ConnectionDrag
 from .edge_item import EdgeItem
+from .expansion import ExpansionItem, inside_of
 from .group_item import GroupItem
 from .node_item import NodeItem, port_signature
 from .port_item import PortItem
@@ -55,6 +56,8 @@ class GraphScene(QGraphicsScene):
     connection_dropped = Signal(str, str, bool, QPointF)
     #: A node was double-clicked (its id): the editor opens an instance's definition.
     node_activated = Signal(str)
+    #: An instance was expanded in place or collapsed: (node id, expanded).
+    expansion_toggled = Signal(str, bool)
 
     def __init__(self, session: Session, theme: Theme, parent=None):
         super().__init__(parent)
@@ -64,6 +67,8 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[str, EdgeItem] = {}
         self.groups: dict[str, GroupItem] = {}
+        #: Instances expanded in place: their inside drawn beside them (a view state, not saved).
+        self.expanded: dict[str, ExpansionItem] = {}
         self._bulk = False
         self._drag: ConnectionDrag | None = None
         #: The report the items show now, and the edges it marked bad: the next report updated
@@ -73,6 +78,8 @@ class GraphScene(QGraphicsScene):
         #: Items made since the last report was applied (they show nothing yet).
         self._fresh_nodes: set[str] = set()
         self._fresh_edges: set[str] = set()
+        #: In a definition's tab: the nodes whose faces show the chosen instance's values.
+        self._bound: set[str] = set()
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.rebuild()
         session.changed.connect(self._on_session_changed)
@@ -81,6 +88,8 @@ class GraphScene(QGraphicsScene):
     # ------------------------------------------------------------------ build
     def rebuild(self) -> None:
         self._drag = None
+        keep = [nid for nid in self.expanded if nid in self.doc.nodes]
+        self.expanded.clear()
         self.clear()
         self.nodes.clear()
         self.edges.clear()
@@ -96,6 +105,8 @@ class GraphScene(QGraphicsScene):
         for gid in self.doc.groups:
             self._add_group(gid)
         self._bulk = False
+        for nid in keep:
+            self.set_expanded(nid, True)
         self.apply_report(self.session.report)
 
     def set_theme(self, theme: Theme) -> None:
@@ -114,9 +125,10 @@ class GraphScene(QGraphicsScene):
                 item = self.nodes.pop(nid, None)
                 if item is not None:
                     self.removeItem(item)
+                self.set_expanded(nid, False)
                 self._refresh_groups()
             case ParamChanged(node_id=nid) | NodeRenamed(node_id=nid) | NodeMoved(node_id=nid):
-                self.nodes[nid].sync(self.doc.nodes[nid])
+                self.nodes[nid].sync(self.doc.nodes[nid], self._bound_params(nid))
             case EdgeAdded(edge_id=eid, node_id=nid):
                 self._add_edge(eid)
                 self._update_slots(nid)
@@ -140,7 +152,7 @@ class GraphScene(QGraphicsScene):
     def _add_node(self, nid: str) -> None:
         node = self.doc.nodes[nid]
         item = NodeItem(nid, node.type)
-        item.sync(node)
+        item.sync(node, self._bound_params(nid))
         self.addItem(item)
         self.nodes[nid] = item
         self._fresh_nodes.add(nid)
@@ -158,7 +170,7 @@ class GraphScene(QGraphicsScene):
             if node.type_id not in affected:
                 continue
             if item.ports_key == port_signature(node.type):
-                item.sync(node)
+                item.sync(node, self._bound_params(nid))
                 continue
             touching = [e.id for e in self.doc.in_edges(nid) + self.doc.out_edges(nid)]
             for eid in touching:
@@ -169,11 +181,27 @@ class GraphScene(QGraphicsScene):
             self.removeItem(self.nodes.pop(nid))
             self._add_node(nid)
             self.nodes[nid].setSelected(selected)
+            self.nodes[nid].set_expanded(nid in self.expanded)
             for eid in touching:
                 self._add_edge(eid)
             for other in {nid} | {self.doc.edges[e].dst for e in touching}:
                 self._update_slots(other)
             self._refresh_groups(nid)
+
+    def _bound_params(self, nid: str) -> dict | None:
+        """In a definition's tab, the chosen instance's values for a node with exposed
+        parameters (its face shows what that instance computes); None elsewhere."""
+        bindings = getattr(self.session, "bindings", None)
+        return bindings.params.get(nid) if bindings is not None else None
+
+    def _sync_bound_faces(self) -> None:
+        """The instance shown changed (or its values did): faces follow."""
+        bindings = getattr(self.session, "bindings", None)
+        bound = set(bindings.params) if bindings is not None else set()
+        for nid in (bound | self._bound) & self.nodes.keys():
+            if nid in self.doc.nodes:
+                self.nodes[nid].sync(self.doc.nodes[nid], self._bound_params(nid))
+        self._bound = bound
 
     def _add_edge(self, eid: str) -> None:
         e = self.doc.edges[eid]
@@ -224,6 +252,51 @@ class GraphScene(QGraphicsScene):
             if e.id in self.edges:
                 self.edges[e.id].update_path()
         self._refresh_groups(nid)
+        panel = self.expanded.get(nid)
+        if panel is not None:
+            panel.place_beside(item.mapRectToScene(item.rect))
+
+    # --------------------------------------------------------------- expansion
+    def set_expanded(self, node_id: str, on: bool) -> bool:
+        """Show (or hide) an instance's inside beside it; False when ``node_id`` is not an
+        instance of this design."""
+        item = self.nodes.get(node_id)
+        if on:
+            if item is None or not item.is_instance:
+                return False
+            if node_id not in self.expanded:
+                panel = ExpansionItem(node_id)
+                self.addItem(panel)
+                self.expanded[node_id] = panel
+                self._refresh_expansion(node_id, self.session.report)
+                item.set_expanded(True)
+                self.expansion_toggled.emit(node_id, True)
+            return True
+        panel = self.expanded.pop(node_id, None)
+        if panel is not None:
+            self.removeItem(panel)
+            if item is not None:
+                item.set_expanded(False)
+            self.expansion_toggled.emit(node_id, False)
+        return item is not None and item.is_instance
+
+    def toggle_expanded(self, node_id: str) -> bool:
+        """Expand a collapsed instance, collapse an expanded one; returns whether it is expanded."""
+        self.set_expanded(node_id, node_id not in self.expanded)
+        return node_id in self.expanded
+
+    def _refresh_expansion(self, node_id: str, report) -> None:
+        panel, item = self.expanded[node_id], self.nodes.get(node_id)
+        node = self.doc.nodes.get(node_id)
+        if item is None or node is None or not item.is_instance or node.ntype is None:
+            self.set_expanded(node_id, False)
+            return
+        try:
+            panel.set_inside(inside_of(self.doc, node_id, report))
+        except KeyError:  # (its definition is gone: the validation's error says so on the node)
+            self.set_expanded(node_id, False)
+            return
+        panel.place_beside(item.mapRectToScene(item.rect))
 
     # ---------------------------------------------------------------- reports
     def _on_session_report_changed(self, report) -> None:
@@ -288,6 +361,10 @@ class GraphScene(QGraphicsScene):
             src = self.doc.edges[eid].src
             shape = report.shapes.get(src)
             changed += item.set_status(shape_text(shape) if shape is not None else "", bad_edges.get(eid, ""))
+        for nid in list(self.expanded):
+            self._refresh_expansion(nid, report)
+        if self._bound or getattr(self.session, "bindings", None) is not None:
+            self._sync_bound_faces()
         self.report_applied.emit(changed)
         return changed
 
