@@ -26,6 +26,7 @@ import statistics
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,10 +120,35 @@ def _summary(samples: list[float]) -> dict[str, Any]:
     }
 
 
+class Cancelled(Exception):
+    """The measurement was stopped (``measure_latency``'s ``cancelled`` said so)."""
+
+
 def measure_latency(
-    docs: dict[int, Any], *, threads: int, repeats: int, warmup: int, batch_sizes: tuple[int, ...] = BATCH_SIZES
+    docs: dict[int, Any],
+    *,
+    threads: int,
+    repeats: int,
+    warmup: int,
+    batch_sizes: tuple[int, ...] = BATCH_SIZES,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[dict[int, dict[str, Any]], dict[str, Any]]:
-    """CPU latency of each design (by row index) at each batch size; and the set-up used."""
+    """CPU latency of each design (by row index) at each batch size; and the set-up used.
+
+    ``progress(done, total)`` is called after each step (a model compiled and warmed up, a
+    round of samples); ``cancelled()``, asked as often, stops it with :class:`Cancelled`."""
+    steps = len(docs) + max(1, repeats)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, steps)
+        if cancelled is not None and cancelled():
+            raise Cancelled()
+
     import torch
 
     from .compiler.build import compile_model
@@ -139,6 +165,7 @@ def measure_latency(
                     model = compile_model(doc, seed=0).eval()
                 except CompileError as exc:
                     results[i] = {"error": str(exc)}
+                    step()
                     continue
                 results[i] = {}
                 for b in batch_sizes:
@@ -149,6 +176,7 @@ def measure_latency(
                     model(x)
                     one = time.perf_counter() - t
                     cases.append((i, b, model, x, max(1, min(100, math.ceil(SAMPLE_S / max(one, 1e-6))))))
+                step()
             samples: dict[tuple[int, int], list[float]] = {(i, b): [] for i, b, *_ in cases}
             for _ in range(max(1, repeats)):
                 for i, b, model, x, inner in cases:
@@ -156,6 +184,7 @@ def measure_latency(
                     for _ in range(inner):
                         model(x)
                     samples[(i, b)].append((time.perf_counter() - t) / inner)
+                step()
         for (i, b), s in samples.items():
             fig = _summary(s)
             fig["images_per_s"] = b / (fig["median_ms"] / 1000)

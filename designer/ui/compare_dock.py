@@ -12,6 +12,7 @@ changed: the warning colour) and lists the parameter changes.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal, Slot
@@ -47,22 +48,39 @@ _COLUMNS = ("Variant", "Params", "MACs", "Activations", "Latency b1", "Latency b
 class LatencyWorker(QObject):
     """Times the variants' compiled models (designer.compare.measure_latency) off the GUI thread."""
 
-    done = Signal(object)  # {variant name: figures} or {"error": text}
+    done = Signal(object)  # {variant name: figures}, {"error": text} or {"cancelled": True}
+    progress = Signal(int, int)  # (steps done, steps in all)
 
     def __init__(self, designs: dict[str, dict[str, Any]]):
         super().__init__()
         self._designs = designs
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop after the current step (any thread)."""
+        self._stop.set()
 
     @Slot()
     def run(self) -> None:
+        from ..compare import Cancelled
+
         try:
             from ..compare import measure_latency
             from ..training.threads import default_cpu_threads
 
             names = list(self._designs)
             docs = {i: GraphDocument.from_dict(self._designs[n]) for i, n in enumerate(names)}
-            results, _setup = measure_latency(docs, threads=default_cpu_threads(), repeats=5, warmup=1)
+            results, _setup = measure_latency(
+                docs,
+                threads=default_cpu_threads(),
+                repeats=5,
+                warmup=1,
+                progress=self.progress.emit,
+                cancelled=self._stop.is_set,
+            )
             self.done.emit({names[i]: fig for i, fig in results.items()})
+        except Cancelled:
+            self.done.emit({"cancelled": True})
         except Exception as exc:  # reported in the view; the app goes on
             self.done.emit({"error": f"{type(exc).__name__}: {exc}"})
 
@@ -106,6 +124,8 @@ class CompareWidget(QWidget):
         self.rename_button = QPushButton("Rename…")
         self.delete_button = QPushButton("Delete")
         self.latency_button = QPushButton("Measure Latency")
+        self._latency_tip = "Time each variant's model on this machine's CPU at batch 1 and 32 (in the background)"
+        self.latency_button.setToolTip(self._latency_tip)
         self.duplicate_button.clicked.connect(self.duplicate)
         self.rename_button.clicked.connect(self._on_rename_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
@@ -352,7 +372,12 @@ class CompareWidget(QWidget):
 
     # ----------------------------------------------------------------- latency
     def measure_latency(self) -> None:
+        """Start timing the variants; while that runs, the button cancels it."""
         if self._thread is not None:
+            if self._worker is not None:
+                self._worker.cancel()
+                self.latency_button.setEnabled(False)
+                self.status.setText("Cancelling…")
             return
         designs = {}
         for row in self.rows:
@@ -366,8 +391,10 @@ class CompareWidget(QWidget):
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.done.connect(self._on_worker_done, Qt.ConnectionType.QueuedConnection)
-        self.latency_button.setEnabled(False)
-        self.status.setText("Measuring latency on this machine's CPU…")
+        self._worker.progress.connect(self._on_worker_progress, Qt.ConnectionType.QueuedConnection)
+        self.latency_button.setText("Cancel")
+        self.latency_button.setToolTip("Stop measuring (what was measured so far is dropped)")
+        self.status.setText(f"Measuring latency on this machine's CPU: {len(designs)} variants…")
         self._fill_table()
         self._thread.start()
 
@@ -378,13 +405,22 @@ class CompareWidget(QWidget):
             thread.quit()
             thread.wait()
         self._worker = None
+        self.latency_button.setText("Measure Latency")
+        self.latency_button.setToolTip(self._latency_tip)
         self.latency_button.setEnabled(True)
-        if "error" in results:
+        if "cancelled" in results:
+            self.status.setText("Latency measurement cancelled.")
+        elif "error" in results:
             self.status.setText(f"Latency could not be measured: {results['error']}")
         else:
             self.latency.update(results)
             self.status.setText("Latency: median of 5 samples per batch size, ± half the interquartile range.")
         self._fill_table()
+
+    @Slot(int, int)
+    def _on_worker_progress(self, done: int, total: int) -> None:
+        if self._thread is not None:
+            self.status.setText(f"Measuring latency on this machine's CPU: {100 * done // max(total, 1)}%…")
 
     def wait(self) -> None:
         """Block until a running measurement ends (tests, quitting)."""

@@ -299,7 +299,10 @@ class DesignEditor(QObject):
         if node_id is None or not operations.is_instance(self.document, node_id):
             self.message.emit("Only a module instance can be expanded", 4000)
             return False
-        self.scene.toggle_expanded(node_id)
+        if self.scene.toggle_expanded(node_id):  # bring the panel into sight, as far as it fits
+            item = self.scene.nodes[node_id]
+            rect = self.scene.expanded[node_id].panel_rect().united(item.sceneBoundingRect())
+            self.view.ensureVisible(rect, 30, 30)
         return True
 
     def open_module(self, node_id: str | None = None) -> bool:

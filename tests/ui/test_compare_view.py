@@ -83,8 +83,24 @@ def test_latency_is_measured_in_a_worker_and_shown(window, qtbot) -> None:
     view = _compare(window, qtbot)
     view.duplicate("copy")
     window.session.flush()
+    progress = []
     view.measure_latency()
-    assert not view.latency_button.isEnabled()
-    qtbot.waitUntil(lambda: view.latency_button.isEnabled(), timeout=120_000)
+    view._worker.progress.connect(lambda done, total: progress.append((done, total)))
+    assert view.latency_button.text() == "Cancel" and view.latency_button.isEnabled()
+    qtbot.waitUntil(lambda: view.latency_button.text() == "Measure Latency", timeout=120_000)
     assert set(view.latency) == {"main", "copy"}, view.status.text()
+    assert progress and progress[-1][0] == progress[-1][1], progress  # (2 models + 5 rounds: 7 steps)
     assert view.table.item(0, 4).text().endswith(")") and " ms " in view.table.item(0, 4).text()
+
+
+def test_a_latency_measurement_can_be_cancelled(window, qtbot) -> None:
+    open_example(window, "inception_module")
+    view = _compare(window, qtbot)
+    view.duplicate("copy")
+    window.session.flush()
+    view.measure_latency()
+    view.latency_button.click()  # "Cancel"
+    assert view.status.text() == "Cancelling…" and not view.latency_button.isEnabled()
+    qtbot.waitUntil(lambda: view.latency_button.text() == "Measure Latency", timeout=120_000)
+    assert view.status.text() == "Latency measurement cancelled." and view.latency == {}
+    assert view.latency_button.isEnabled()
