@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QPushButton,
     QSplitter,
@@ -37,6 +36,7 @@ from shiboken6 import isValid
 from ..compare import pareto, variant_rows
 from ..graph import variants
 from ..graph.document import DocumentReset, GraphDocument, GraphError, VariantsChanged
+from .ask import ask_name
 from .format import grouped
 from .variant_commands import delete_command, duplicate_command, rename_command, switch_command
 
@@ -356,8 +356,8 @@ class CompareWidget(QWidget):
 
     def _on_rename_clicked(self) -> None:
         old = self.selected_variant()
-        new, ok = QInputDialog.getText(self, "Rename Variant", "Name:", text=old)
-        if ok and new.strip() and new.strip() != old:
+        new = ask_name(self, "Rename Variant", f"New name for variant {old!r}:", old)
+        if new and new != old:
             self.rename(old, new)
 
     def _on_delete_clicked(self) -> None:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..graph.modules import ModuleDef, module_id_of
+from . import ask
 from . import module_commands as mc
 from .param_editors import show_value
 
@@ -36,8 +36,7 @@ PORT_TYPES = ("module_input", "module_output")
 
 def ask_name(parent: QWidget, title: str, label: str, default: str) -> str | None:
     """A name from the user, or None when cancelled (tests replace this)."""
-    text, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, default)
-    return text if ok else None
+    return ask.ask_name(parent, title, label, default)
 
 
 def _muted(text: str, name: str = "muted") -> QLabel:

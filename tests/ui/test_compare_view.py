@@ -104,3 +104,28 @@ def test_a_latency_measurement_can_be_cancelled(window, qtbot) -> None:
     qtbot.waitUntil(lambda: view.latency_button.text() == "Measure Latency", timeout=120_000)
     assert view.status.text() == "Latency measurement cancelled." and view.latency == {}
     assert view.latency_button.isEnabled()
+
+
+def test_rename_asks_in_a_dialog_wide_enough_for_the_name(window, qtbot) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    doc = open_example(window, "inception_module")
+    view = _compare(window, qtbot)
+    view.duplicate("copy")
+    window.session.flush()
+    seen = {}
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        seen["width"], seen["text"], seen["label"] = dialog.width(), dialog.textValue(), dialog.labelText()
+        dialog.setTextValue("  two 3x3 instead of 5x5  ")
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    view._on_rename_clicked()
+    assert seen["width"] >= 380 and seen["text"] == "copy" and "'copy'" in seen["label"]
+    assert variants.names(doc) == ["main", "two 3x3 instead of 5x5"]
