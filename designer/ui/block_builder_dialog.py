@@ -244,6 +244,10 @@ class BlockBuilderDialog(QDialog):
         f["name"] = QLineEdit()
         f["name"].setPlaceholderText("the module's name, e.g. InceptionA")
         form.addRow("Name", f["name"])
+        self.name_note = QLabel()
+        self.name_note.setObjectName("muted")
+        self.name_note.setWordWrap(True)
+        form.addRow("", self.name_note)
         return box
 
     def _apply_style(self, t: themes.Theme) -> None:
@@ -324,6 +328,10 @@ class BlockBuilderDialog(QDialog):
             color = t.text
         self.preview_label.setText(text)
         self.preview_label.setStyleSheet(f"color: {color}; font-weight: 600;")
+        name = spec.name.strip()
+        taken = self.session.doc.library.unique_name(name) if name and self.session.doc.has_library else name
+        self.name_note.setText(f"a module called {name} exists: this one will be {taken}" if taken != name else "")
+        self.name_note.setVisible(taken != name)
         self.insert_button.setEnabled(not isinstance(result, str))
 
     @property

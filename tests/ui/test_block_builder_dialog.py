@@ -197,3 +197,20 @@ def test_an_inserted_block_lands_where_no_node_is(window):
             apart_x = n.pos[0] >= x + NODE_W + 40 or x >= n.pos[0] + NODE_W
             apart_y = n.pos[1] >= y + 2 * NODE_H or y >= n.pos[1] + NODE_H
             assert apart_x or apart_y, n.name
+
+
+def test_a_name_the_library_has_says_what_the_block_will_be_called(window, qtbot):
+    doc = open_example(window, "googlenet")  # its library has Inception
+    window.editor.select([doc.find("maxpool2").id])
+    dialog = open_block_builder(window)
+    qtbot.addWidget(dialog)
+    dialog.fields["name"].clear()
+    type_into(qtbot, dialog.fields["name"], "Inception")
+    taken = doc.library.unique_name("Inception")
+    assert taken != "Inception"
+    assert dialog.name_note.isVisibleTo(dialog) and dialog.name_note.text().endswith(f"this one will be {taken}")
+    dialog.fields["name"].clear()
+    type_into(qtbot, dialog.fields["name"], "MyBlock")
+    assert not dialog.name_note.isVisibleTo(dialog)
+    qtbot.mouseClick(dialog.insert_button, Qt.MouseButton.LeftButton)
+    assert doc.nodes[dialog.inserted_id].type.display_name == "MyBlock"
