@@ -459,10 +459,12 @@ class CompareWidget(QWidget):
                 item = scene.nodes.get(nid)
                 if item is None:
                     continue
-                rect = item.sceneBoundingRect().adjusted(-6, -6, 6, 6)
+                # Close around the node's box (not its ports' room), under the edges and
+                # their shape labels, so the outline never crosses a label.
+                rect = item.mapRectToScene(item.rect).adjusted(-4, -4, 4, 4)
                 outline = QGraphicsRectItem(QRectF(rect))
                 outline.setPen(QPen(colours[kind], 3, Qt.PenStyle.DashLine))
-                outline.setZValue(item.zValue() - 1)
+                outline.setZValue(-1)
                 outline.setData(0, kind)
                 scene.addItem(outline)
                 self._overlay.append(outline)

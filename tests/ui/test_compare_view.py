@@ -61,7 +61,9 @@ def test_diff_outlines_the_changed_nodes_on_the_canvas(window, qtbot) -> None:
     assert list(d.changed) == [b1]
     (outline,) = view._overlay
     assert outline.scene() is window.scene
-    assert outline.sceneBoundingRect().contains(window.scene.nodes[b1].sceneBoundingRect())
+    item = window.scene.nodes[b1]
+    assert outline.sceneBoundingRect().contains(item.mapRectToScene(item.rect))
+    assert outline.zValue() < min(e.zValue() for e in window.scene.edges.values()), "labels draw over it"
     assert "out_channels 64 → 96" in view.status.text()
     view.switch("main")  # switching clears the outlines
     assert not view._overlay
