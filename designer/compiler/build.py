@@ -1,8 +1,9 @@
 """Plan -> ``nn.Module``.
 
 ``DesignModel`` holds one submodule per block (document group) and per top-level node,
-and each block one submodule per member node, all named by the plan
-(``inception_3a.b1.conv.weight``), exactly as the exported code names them.
+and each block one submodule per member node and per block nested in it (a module instance
+inside another module's body), all named by the plan (``inception_3a.b1.conv.weight``,
+``pair1.r1.a.conv.weight``), exactly as the exported code names them.
 ``forward`` walks a precomputed program of ``(module, input slots, output slots)``:
 no networkx, no name look-ups. Merges (concat, add) are parameter-free modules here, so
 forward hooks see every node; the exported code writes them inline (``torch.cat``).
@@ -78,8 +79,19 @@ def _run(program: list[Op], values: list[Any], with_aux: bool) -> None:
             values[i] = None
 
 
+def _entry(plan: Plan, kind: str, ref: int) -> tuple[str, nn.Module, tuple[int, ...], int | tuple[int, ...], bool]:
+    """One entry of a program: its attribute name, module, input slots, output slot(s), aux only."""
+    if kind == "block":
+        block = plan.blocks[ref]
+        out: int | tuple[int, ...] = block.outputs[0] if len(block.outputs) == 1 else block.outputs
+        return block.ident, DesignBlock(plan, ref), block.inputs, out, block.aux_only
+    pn = plan.nodes[ref]
+    return pn.ident, node_module(pn), pn.inputs, pn.index, pn.aux_only
+
+
 class DesignBlock(nn.Module):
-    """One document group: its member nodes as children, run in plan order.
+    """One document group (or a module instance nested in another's run): its member nodes and
+    nested blocks as children, run in plan order.
 
     Called with the block's inputs; returns its one output, or a tuple of several.
     """
@@ -88,19 +100,20 @@ class DesignBlock(nn.Module):
         super().__init__()
         block = plan.blocks[index]
         local = {s: i for i, s in enumerate(block.inputs)}
-        for k, s in enumerate(block.nodes):
-            local[s] = len(block.inputs) + k
+        made = [_entry(plan, kind, ref) for kind, ref in block.program]
+        for _ident, _module, _ins, out, _aux in made:
+            for s in (out,) if isinstance(out, int) else out:
+                local[s] = len(local)
         self._n = len(local)
         self._n_in = len(block.inputs)
         self._outs = tuple(local[s] for s in block.outputs)
-        reads = [tuple(local[i] for i in plan.nodes[s].inputs) for s in block.nodes]
+        reads = [tuple(local[i] for i in ins) for _ident, _module, ins, _out, _aux in made]
         frees = _frees(reads, set(self._outs))
         self._program: list[Op] = []
-        for s, ins, free in zip(block.nodes, reads, frees, strict=True):
-            pn = plan.nodes[s]
-            module = node_module(pn)
-            self.add_module(pn.ident, module)
-            self._program.append((module, ins, local[s], False, free))
+        for (ident, module, _ins, out, _aux), ins, free in zip(made, reads, frees, strict=True):
+            self.add_module(ident, module)
+            where = local[out] if isinstance(out, int) else tuple(local[s] for s in out)
+            self._program.append((module, ins, where, False, free))
 
     def forward(self, *xs: Tensor) -> Any:
         values: list[Any] = [*xs, *([None] * (self._n - self._n_in))]
@@ -126,17 +139,10 @@ class DesignModel(nn.Module):
         # Children are declared in program order (the state_dict's) and run in schedule order.
         made: dict[tuple[str, int], tuple[nn.Module, tuple[int, ...], int | tuple[int, ...], bool]] = {}
         for kind, ref in plan.program:
-            if kind == "block":
-                block = plan.blocks[ref]
-                module: nn.Module = DesignBlock(plan, ref)
-                self.add_module(block.ident, module)
-                out: int | tuple[int, ...] = block.outputs[0] if len(block.outputs) == 1 else block.outputs
-                made[(kind, ref)] = (module, block.inputs, out, block.aux_only)
-            elif ref != plan.input_index:
-                pn = plan.nodes[ref]
-                module = node_module(pn)
-                self.add_module(pn.ident, module)
-                made[(kind, ref)] = (module, pn.inputs, pn.index, pn.aux_only)
+            if kind == "block" or ref != plan.input_index:
+                ident, module, ins, out, aux_only = _entry(plan, kind, ref)
+                self.add_module(ident, module)
+                made[(kind, ref)] = (module, ins, out, aux_only)
         entries = [made[e] for e in (plan.schedule or plan.program) if e in made]
         frees = _frees([e[1] for e in entries], set(plan.results))
         self._program: list[Op] = [(*e, f) for e, f in zip(entries, frees, strict=True)]

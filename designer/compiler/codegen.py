@@ -7,8 +7,9 @@ source the compiled model runs), one class per kind of composite node (an aux he
 ``fc1``, ``dropout``, ``fc2``), one class per block (document group; blocks built alike
 share a class whose constructor takes the channel counts that differ; a module definition's
 instances share its class, which takes its exposed parameters under their names:
-``Inception(192, ch1x1=64, ...)``, see :mod:`.codegen_modules`), keyword arguments,
-typed ``forward`` methods, a shape comment on each line, and aux heads that run only in
+``Inception(192, ch1x1=64, ...)``, see :mod:`.codegen_modules`; an instance nested in another
+module's body is a child of the outer class built with its own class, defined before it),
+keyword arguments, typed ``forward`` methods, a shape comment on each line, and aux heads that run only in
 training mode with a documented ``NamedTuple`` return type (returned as torchvision's GoogLeNet
 does, so that ``torch.jit.script`` works: see :mod:`.codegen_body`). Submodules carry the plan's
 names, so the file loads the compiled model's ``state_dict`` with ``strict=True`` and
@@ -37,7 +38,7 @@ from ..graph.modules import ModuleDef, ModuleLibrary
 from ..graph.params import ParamError
 from ..graph.shapes import Shape
 from ..graph.validate import Report
-from .codegen_block_classes import block_classes, merge_expr, node_stmt
+from .codegen_block_classes import block_classes, block_stmt, merge_expr, node_stmt
 from .codegen_body import Scope, Stmt, forward_lines, wrap
 from .codegen_composites import composite_classes
 from .codegen_text import (
@@ -253,19 +254,7 @@ def generate_plan(plan: Plan) -> GeneratedCode:
                 if len(block.outputs) == 1
                 else tuple(top_vars.add(f"{block.ident}_{nodes[s].ident}") for s in block.outputs)
             )
-
-            def bexpr(args: list[str], ident: str = block.ident) -> str:
-                return f"self.{ident}({', '.join(args)})"
-
-            stmt_of[(kind, ref)] = Stmt(
-                block.outputs,
-                block.inputs,
-                bexpr,
-                tuple(nodes[s].out_shape for s in block.outputs),
-                block.aux_only,
-                names,
-                block.ident,
-            )
+            stmt_of[(kind, ref)] = block_stmt(plan, ref, names)
         elif ref != plan.input_index:
             pn = nodes[ref]
             if pn.index in node_calls:

@@ -1,7 +1,13 @@
 """Classes of blocks (document groups and module instances): one class per family of blocks
 built alike, whose constructor takes the channel counts that differ (torchvision's
 ``Inception(in_channels, ch1x1, ...)``); a module's exposed parameters name the arguments they
-determine (:mod:`.codegen_modules`)."""
+determine (:mod:`.codegen_modules`).
+
+A module instance nested in another module's body is a block of its own inside its outer run's
+block (:attr:`PlanBlock.parent <designer.compiler.plan.PlanBlock.parent>`): a child of the outer
+class built with its own class (``self.r1 = Res(in_channels, width=inner)``). Classes are planned
+from the innermost blocks out, so a block's skeleton holds the calls of the blocks nested in it,
+and each class comes before the classes that use it."""
 
 from __future__ import annotations
 
@@ -29,9 +35,9 @@ from .codegen_text import (
     who,
 )
 from .names import Namespace
-from .plan import Plan, PlanNode
+from .plan import Plan, PlanBlock, PlanNode
 
-__all__ = ["block_classes", "merge_expr", "node_stmt"]
+__all__ = ["block_classes", "block_stmt", "merge_expr", "node_stmt"]
 
 
 def merge_expr(pn: PlanNode, args: list[str]) -> str:
@@ -60,19 +66,71 @@ def node_stmt(pn: PlanNode, in_block: bool = False) -> Stmt:
     )
 
 
+def block_stmt(plan: Plan, index: int, names: tuple[str, ...] | None = None, in_block: bool = False) -> Stmt:
+    """The statement that calls block ``index`` (``self.inception3a(x)``); ``names`` are its
+    results' variable names when it has several (default: ``<block>_<member>``)."""
+    nodes = plan.nodes
+    block = plan.blocks[index]
+    if names is None:
+        names = (
+            (block.ident,)
+            if len(block.outputs) == 1
+            else tuple(f"{block.ident}_{nodes[s].ident}" for s in block.outputs)
+        )
+
+    def expr(args: list[str], ident: str = block.ident) -> str:
+        return f"self.{ident}({', '.join(args)})"
+
+    return Stmt(
+        block.outputs,
+        block.inputs,
+        expr,
+        tuple(nodes[s].out_shape for s in block.outputs),
+        block.aux_only and not in_block,
+        names,
+        block.ident,
+    )
+
+
 def _block_forward(plan: Plan, block_index: int, comments: bool = True) -> tuple[list[str], str, str]:
     """A block's ``forward`` lines, return type and parameter list."""
     nodes = plan.nodes
     block = plan.blocks[block_index]
-    members = [nodes[i] for i in block.nodes]
+    stmts = [
+        node_stmt(nodes[ref], True) if kind == "node" else block_stmt(plan, ref, in_block=True)
+        for kind, ref in block.program
+    ]
     scope = Scope(
         args={s: ("x" if len(block.inputs) == 1 else f"x{k}") for k, s in enumerate(block.inputs)},
         arg_shapes=[nodes[s].out_shape for s in block.inputs],
         returns=list(block.outputs),
         taken=set(),
     )
-    fwd, ret_type = forward_lines([node_stmt(pn, True) for pn in members], scope, INDENT * 2, comments)
+    fwd, ret_type = forward_lines(stmts, scope, INDENT * 2, comments)
     return fwd, ret_type, ", ".join(f"{a}: Tensor" for a in scope.args.values())
+
+
+def _members(
+    plan: Plan, block: PlanBlock, node_calls: dict[int, Call], block_calls: dict[int, Call]
+) -> list[tuple[tuple[str, int], str, Call]]:
+    """The children a block's class constructs, in order: (entry, attribute, call); an entry is
+    ``("node", plan index)`` or ``("block", block index)`` (a nested block)."""
+    out = []
+    for kind, ref in block.program:
+        if kind == "block":
+            out.append(((kind, ref), plan.blocks[ref].ident, block_calls[ref]))
+        elif ref in node_calls:
+            out.append(((kind, ref), plan.nodes[ref].ident, node_calls[ref]))
+    return out
+
+
+def _heights(plan: Plan) -> list[int]:
+    """Per block: how deep the blocks nested in it go (0: none)."""
+    height = [0] * len(plan.blocks)
+    for block in reversed(plan.blocks):  # a nested block comes after the block it is in
+        if block.parent is not None:
+            height[block.parent] = max(height[block.parent], height[block.index] + 1)
+    return height
 
 
 def _node_text(pn: PlanNode, call: Call | None) -> str:
@@ -87,7 +145,12 @@ _NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight"
 
 
 def _block_doc(
-    plan: Plan, block_index: int, node_calls: dict[int, Call], users: list[str], args: set[str] | None = None
+    plan: Plan,
+    block_index: int,
+    node_calls: dict[int, Call],
+    users: list[str],
+    args: set[str] | None = None,
+    block_calls: dict[int, Call] | None = None,
 ) -> list[str]:
     """What a block is: its branches from the input (``1x1 conv -> 3x3 conv``) and how they merge;
     for module instances, the module, its description and the exposed values the class fixes."""
@@ -95,23 +158,32 @@ def _block_doc(
     block = plan.blocks[block_index]
     inside = set(block.nodes)
     branches: list[list[str]] = []
-    starts: list[PlanNode] = []
+    starts: list[tuple[bool, str, int]] = []  # (a merge, its node type, how many inputs)
     where: dict[int, int] = {}
-    for i in block.nodes:
-        pn = nodes[i]
-        text = _node_text(pn, node_calls.get(i))
-        own = {where[s] for s in pn.inputs if s in inside}
+    last = 0  # the branch of the last entry
+    for kind, ref in block.program:
+        if kind == "node":
+            pn = nodes[ref]
+            text = _node_text(pn, node_calls.get(ref))
+            ins, outs, start = pn.inputs, (ref,), (not pn.units, pn.type_id, len(pn.inputs))
+        else:
+            sub = plan.blocks[ref]
+            text = (block_calls or {}).get(ref, Call(sub.class_name or sub.ident)).cls
+            ins, outs, start = sub.inputs, sub.outputs, (False, "", len(sub.inputs))
+        own = {where[s] for s in ins if s in where}
         if len(own) == 1:  # continues one branch (a shortcut from the input is added to it)
             b = own.pop()
-            branches[b].append(f"{text} with the input" if any(s not in inside for s in pn.inputs) else text)
+            branches[b].append(f"{text} with the input" if any(s not in inside for s in ins) else text)
         else:  # starts a branch from the input, or merges several branches
             b = len(branches)
             branches.append([text])
-            starts.append(pn)
-        where[i] = b
-    last = where[block.nodes[-1]]
-    if len(branches) > 2 and last == len(branches) - 1 and not starts[last].units and len(starts[last].inputs) > 1:
-        how = {"concat": "concatenated on channels", "add": "added"}.get(starts[last].type_id, "merged")
+            starts.append(start)
+        for s in outs:
+            where[s] = b
+        last = b
+    merge, type_id, n_inputs = starts[last]
+    if len(branches) > 2 and last == len(branches) - 1 and merge and n_inputs > 1:
+        how = {"concat": "concatenated on channels", "add": "added"}.get(type_id, "merged")
         tail = branches[last][1:]
         count = _NUMBERS[last] if last < len(_NUMBERS) else str(last)
         summary = f"{count} branches {how}" + (f", then {' -> '.join(tail)}" if tail else "")
@@ -148,63 +220,107 @@ def block_classes(
     block_calls: dict[int, Call],
     avoid: set[str],
 ) -> list[tuple[str, str]]:
-    """(name, source) of the block classes; fills ``block_calls`` (how the model constructs each block)."""
+    """(name, source) of the block classes; fills ``block_calls`` (how the model, or the block a
+    block is nested in, constructs each block).
+
+    Blocks are grouped into families from the innermost out (by :func:`_heights`): a block's
+    skeleton holds its nested blocks' calls, so blocks holding blocks of different classes are
+    built differently. Until every family is named, a nested block's call names its family by a
+    placeholder (``<family n>``), replaced once names are given (families and names correspond one
+    to one, so the placeholder groups blocks as the name would).
+    """
     nodes = plan.nodes
+    height = _heights(plan)
     families: dict[tuple, list[tuple[int, Skeleton]]] = {}
+    planned: dict[tuple, tuple[Family, ModuleArgs | None]] = {}
     bares: dict[int, list[str]] = {}
-    for block in plan.blocks:
-        members = [nodes[i] for i in block.nodes]
-        bare, ret_type, params = _block_forward(plan, block.index, comments=False)
-        bares[block.index] = bare
-        sk = skeleton([(pn.ident, node_calls[pn.index]) for pn in members if pn.index in node_calls], bare)
-        families.setdefault((sk.key, params, ret_type, block.class_name), []).append((block.index, sk))
-    planned = {key: _plan_family(plan, users, node_calls, avoid) for key, users in families.items()}
-    out: list[tuple[str, str]] = []
+    mods: dict[int, ModuleArgs | None] = {}
+    token: dict[tuple, str] = {}
+    for level in sorted(set(height)):
+        found: dict[tuple, list[tuple[int, Skeleton]]] = {}
+        for block in plan.blocks:
+            if height[block.index] != level:
+                continue
+            bare, ret_type, params = _block_forward(plan, block.index, comments=False)
+            bares[block.index] = bare
+            sk = skeleton([(ident, call) for _e, ident, call in _members(plan, block, node_calls, block_calls)], bare)
+            found.setdefault((sk.key, params, ret_type, block.class_name, level), []).append((block.index, sk))
+        for key, users in found.items():
+            fam, mod = planned[key] = _plan_family(plan, users, node_calls, block_calls, mods, avoid)
+            families[key] = users
+            token[key] = f"<family {len(token)}>"
+            blocks = [index for index, _ in users]
+            for b, values in zip(blocks, fam.calls, strict=True):
+                mods[b] = mod
+                block_calls[b] = (
+                    instance_call(token[key], fam.args, values) if fam.parameterised or fam.exprs else Call(token[key])
+                )
+
+    # Names, in the order of the families (the innermost first).
     stems = Counter(_family_stem(plan, users) for users in families.values())
     variants = _variant_names(plan, families, planned)
+    name_of: dict[str, str] = {}
     for key, users in families.items():
-        _key, params, ret_type, class_name = key
-        fam, mod = planned[key]
-        blocks = [plan.blocks[index] for index, _ in users]
-        sks = [sk for _, sk in users]
-        names = [b.name for b in blocks]
+        class_name = key[3]
+        names = [plan.blocks[index].name for index, _ in users]
         stem = _family_stem(plan, users)
-        if len(blocks) > 1 and stems[stem] > 1 and not class_name:  # another family has the same stem: say which blocks
+        if len(users) > 1 and stems[stem] > 1 and not class_name:  # another family has the same stem: say which blocks
             cut = len(os.path.commonprefix(names))
             stem += f"{names[0][cut:]}{'And' if len(names) == 2 else 'To'}{names[-1][cut:]}"
         name = variants.get(key) or camel_class(stem, "Block")
-        name = classes.add(name if name not in classes else f"{name}Block", "Block")
+        name_of[token[key]] = classes.add(name if name not in classes else f"{name}Block", "Block")
+
+    def named(call: Call) -> Call:
+        return Call(name_of[call.cls], call.args, call.helper) if call.cls in name_of else call
+
+    for b, call in block_calls.items():
+        block_calls[b] = named(call)
+
+    out: list[tuple[str, str]] = []
+    for key, users in families.items():
+        _key, params, ret_type, _class_name, _level = key
+        fam, mod = planned[key]
+        name = name_of[token[key]]
+        blocks = [plan.blocks[index] for index, _ in users]
+        sks = [sk for _, sk in users]
         first = blocks[0]
-        members = [nodes[i] for i in first.nodes]
         single = len(blocks) == 1
         if fam.parameterised or fam.exprs:
             calls = fam.member_calls(sks[0])
-            for b, values in zip(blocks, fam.calls, strict=True):
-                block_calls[b.index] = instance_call(name, fam.args, values)
         else:
-            calls = [(pn.ident, node_calls[pn.index]) for pn in members if pn.index in node_calls]
-            for b in blocks:
-                block_calls[b.index] = Call(name)
-        shapes = {pn.ident: shape_text(pn.out_shape) for pn in members}
+            calls = [(ident, call) for _e, ident, call in _members(plan, first, node_calls, block_calls)]
+        calls = [(ident, named(call)) for ident, call in calls]
+        shapes = {}
+        for (kind, ref), ident, _call in _members(plan, first, node_calls, block_calls):
+            outs = plan.blocks[ref].outputs if kind == "block" else (ref,)
+            shapes[ident] = ", ".join(shape_text(nodes[s].out_shape) for s in outs)
         init = init_lines(
             [(ident, call, f"  # {shapes[ident]}" if single else "") for ident, call in calls], defaults, INDENT * 2
         )
         fwd = _block_forward(plan, first.index)[0] if single else bares[first.index]
         passed = mod.passed(fam) if mod is not None else set()
-        doc = _block_doc(plan, first.index, node_calls, [b.ident for b in blocks], passed)
+        doc = _block_doc(plan, first.index, node_calls, [b.path for b in blocks], passed, block_calls)
         out.append((name, class_text(name, doc, fam.args, init, params, ret_type, fwd)))
     return out
 
 
 def _plan_family(
-    plan: Plan, users: list[tuple[int, Skeleton]], node_calls: dict[int, Call], avoid: set[str]
+    plan: Plan,
+    users: list[tuple[int, Skeleton]],
+    node_calls: dict[int, Call],
+    block_calls: dict[int, Call],
+    mods: dict[int, ModuleArgs | None],
+    avoid: set[str],
 ) -> tuple[Family, ModuleArgs | None]:
     """The constructor arguments of a family of blocks built alike (a module's: its exposed parameters)."""
     blocks = [plan.blocks[index] for index, _ in users]
     sks = [sk for _, sk in users]
     nodes = plan.nodes
     widths = [nodes[b.inputs[0]].out_shape[0] for b in blocks] if all(len(b.inputs) == 1 for b in blocks) else None
-    mod = module_args(plan, blocks, sks, node_calls, widths, avoid) if blocks[0].class_name else None
+    mod = None
+    if blocks[0].class_name:
+        entries = [e for e, _ident, _call in _members(plan, blocks[0], node_calls, block_calls)]
+        mod = module_args(plan, blocks, sks, entries, widths, avoid, mods)
     named = {} if mod is None else {**mod.fixed, **dict.fromkeys(mod.derived, "")}
     fixed: dict[int, str] = {}
     if widths is not None:  # the input width is always an argument (``in_channels``), as torchvision's

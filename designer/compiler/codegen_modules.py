@@ -12,7 +12,9 @@ parameter determines are found from the data, never from source text:
 * each channel count of each child's call then gets the width it is made from: an
   ``in_channels`` (``in_features``, ``num_features``) its node's input width, an
   ``out_channels`` its node's output width, any other count the exposed parameter that sets
-  it, when their values agree in every instance;
+  it, when their values agree in every instance; a nested instance's call (``Res(in_channels,
+  width=...)``) its input width, and the outer exposed parameter that sets what its own
+  exposed parameter sets (``self.r1 = Res(in_channels, width=inner)``);
 * every such expression is checked against every instance's actual value (a wrong guess
   falls back to the generic naming of :mod:`.codegen_blocks`), so the file always builds the
   compiled model; a width that is a sum becomes an expression (``ch1x1 + ch3x3 + ...``).
@@ -29,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..graph.expand import ModuleUse
-from ..graph.layers import Call
 from .codegen_blocks import Family, Skeleton
 from .codegen_text import camel_class
 from .names import Namespace
@@ -132,12 +133,19 @@ def module_args(
     plan: Plan,
     blocks: Sequence[PlanBlock],
     sks: Sequence[Skeleton],
-    node_calls: Mapping[int, Call],
+    entries: Sequence[tuple[str, int]],
     widths: Sequence[int] | None,
     avoid: set[str],
+    nested: Mapping[int, ModuleArgs | None] | None = None,
 ) -> ModuleArgs | None:
     """The exposed parameters' arguments for a family of instances of one definition, or None
-    when the blocks are not module instances."""
+    when the blocks are not module instances.
+
+    ``entries`` are the first block's children the skeletons' members are (``("node", plan
+    index)`` or ``("block", block index)``, a nested instance); ``nested`` holds each nested
+    block's own :class:`ModuleArgs` (how its class names its arguments), so that an argument of a
+    nested instance's call set through an exposed parameter of the outer module is passed that
+    parameter (``self.r1 = Res(in_channels, width=inner)``)."""
     uses = [b.module for b in blocks]
     if any(u is None for u in uses):
         return None
@@ -155,7 +163,7 @@ def module_args(
         out.values.append(vals)
 
     nodes = plan.nodes
-    per_block = [[nodes[i] for i in b.nodes] for b in blocks]
+    per_block = [[nodes[i] for i in b.nodes] for b in blocks]  # nested blocks' nodes included
     first = per_block[0]
     # Which exposed parameters set which parameter of which node (the first instance's ids).
     sets: dict[str, list[tuple[str, str]]] = {}
@@ -184,21 +192,24 @@ def module_args(
         width[pn.index] = next((g for g in guesses if holds(g, actual)), None)
 
     # Each channel slot of the family's skeleton.
-    called = [pn for pn in first if pn.index in node_calls]
     sk0 = sks[0]
     for s, (m, i) in enumerate(sk0.slots):
-        pn = called[m]
-        arg = node_calls[pn.index].args[i].name
+        kind, ref = entries[m]
+        arg = sk0.members[m][1].args[i].name
         column = [sk.values[s] for sk in sks]
-        guesses = []
-        if arg in IN_ARGS and pn.inputs:
-            src = pn.inputs[0]
-            guesses.append(width.get(src) if src in width else outside)
-        if arg in OUT_ARGS:
-            guesses.append(width.get(pn.index))
-        stem = arg.removeprefix("out_").removesuffix("_channels")
-        own = sorted(sets.get(pn.node_id, ()), key=lambda t: t[1].removesuffix("_channels") not in stem)
-        guesses += [Lin.var(name) for name, _param in own]
+        if kind == "block":
+            guesses = _nested_guesses(plan.blocks[ref], arg, width, outside, first_use, ident, (nested or {}).get(ref))
+        else:
+            pn = nodes[ref]
+            guesses = []
+            if arg in IN_ARGS and pn.inputs:
+                src = pn.inputs[0]
+                guesses.append(width.get(src) if src in width else outside)
+            if arg in OUT_ARGS:
+                guesses.append(width.get(pn.index))
+            stem = arg.removeprefix("out_").removesuffix("_channels")
+            own = sorted(sets.get(pn.node_id, ()), key=lambda t: t[1].removesuffix("_channels") not in stem)
+            guesses += [Lin.var(name) for name, _param in own]
         lin = next((g for g in guesses if holds(g, column)), None)
         if lin is None or not lin.terms:
             continue
@@ -207,6 +218,34 @@ def module_args(
         else:
             out.derived[s] = lin.text()
     return out
+
+
+def _nested_guesses(
+    sub: PlanBlock,
+    arg: str,
+    width: Mapping[int, Lin | None],
+    outside: Lin | None,
+    use: ModuleUse,
+    ident: Mapping[str, str],
+    sub_args: ModuleArgs | None,
+) -> list[Lin | None]:
+    """What an argument of a nested instance's call may be, in the outer module's arguments: its
+    input width (``in_channels``), its output width, or each outer exposed parameter that sets
+    what the argument's own exposed parameter sets (the outer ``inner`` exposing ``r1.width``)."""
+    guesses: list[Lin | None] = []
+    if arg in IN_ARGS and sub.inputs:
+        src = sub.inputs[0]
+        guesses.append(width.get(src) if src in width else outside)
+    if arg in OUT_ARGS and len(sub.outputs) == 1:
+        guesses.append(width.get(sub.outputs[0]))
+    if sub_args is not None and sub.module is not None:
+        targets = {t for e, i in sub_args.ident.items() if i == arg for t in sub.module.exposed.get(e, ())}
+        guesses += [
+            Lin.var(ident[e])
+            for e, outer in use.exposed.items()
+            if e in ident and _int(use.values.get(e)) and targets & set(outer)
+        ]
+    return guesses
 
 
 def _value_text(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""A validated document as a topologically ordered plan with blocks (an fx-like IR, one level deep).
+"""A validated document as a topologically ordered plan with blocks (an fx-like IR with a block tree).
 
 The plan is what both the model builder (:mod:`.build`) and the code generator
 (:mod:`.codegen`) consume, so the two agree on every name and on the order things run:
@@ -8,17 +8,22 @@ The plan is what both the model builder (:mod:`.build`) and the code generator
   legal unique identifier made from its name;
 * one :class:`PlanBlock` per document group (an Inception block): its member nodes become
   children of one submodule (``inception_3a.b1.conv.weight``), computed by one call;
+* a module instance nested in another module's body is a block inside its outer run's block
+  (``pair1.r1.a.conv.weight``): :attr:`PlanBlock.parent` and :attr:`PlanBlock.program` make
+  a tree that follows :attr:`ModuleUse.parent <designer.graph.expand.ModuleUse.parent>`;
 * ``program``: the top-level execution order, each entry a node or a block.
 
 A group becomes a block only when it can run as one call: the input node and, in a group
 that also holds main-path nodes, nodes that feed only aux heads stay at the top level;
 a group that something outside it sits in the middle of (``a -> outside -> b``), or that
-would have to run both before and after another block, is dissolved into the top level.
+would have to run both before and after another block, is dissolved into the top level. The
+same holds inside a block: a nested run that cannot run as one call is inlined into its outer
+block (its nodes become the outer block's).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -64,21 +69,24 @@ class PlanNode:
     #: The stem of the class of named children the node's module is (``InceptionAux``), or ""
     #: when the module is its one unit (see :func:`designer.compiler.units.module_class`).
     module_class: str = ""
-    #: Index into ``Plan.blocks``, or None for a top-level node.
+    #: Index into ``Plan.blocks`` of the innermost block holding the node, or None for a top-level node.
     block: int | None = None
-    #: Dotted module path in the compiled model (``inception_3a.b1``); "" for the input.
+    #: Dotted module path in the compiled model (``inception_3a.b1``, ``pair1.r1.a``); "" for the input.
     path: str = ""
 
 
 @dataclass(frozen=True)
 class PlanBlock:
-    """A document group that runs as one submodule."""
+    """A document group, or a module instance nested in another's run, that runs as one submodule."""
 
     index: int
+    #: Attribute name inside its owner: the model, or the block it is nested in.
     ident: str
+    #: The group's name (a nested run's flat name prefix: ``pair1_r1``).
     name: str
+    #: The document group ("" for a nested run).
     group_id: str
-    #: Member plan-node indices, in execution order.
+    #: Member plan-node indices (those of nested blocks included), in execution order.
     nodes: tuple[int, ...]
     #: Slots from outside the block that its members read (the block's forward arguments).
     inputs: tuple[int, ...]
@@ -89,6 +97,13 @@ class PlanBlock:
     class_name: str = ""
     #: The run of a module this block is (its definition, exposed parameters and values), or None.
     module: ModuleUse | None = None
+    #: The block this one is nested in (Plan.blocks index), or None for a top-level block.
+    parent: int | None = None
+    #: The block's own entries in execution order: ``("node", plan index)`` or ``("block", block
+    #: index)`` (a nested block); also the order of its children in the ``state_dict``.
+    program: tuple[tuple[str, int], ...] = ()
+    #: Dotted module path in the compiled model (``pair1``, ``pair1.r1``).
+    path: str = ""
 
 
 @dataclass
@@ -160,14 +175,18 @@ def make_plan(doc: GraphDocument, report: Report | None = None) -> Plan:
         needed |= {head} | nx.ancestors(doc.graph, head)
     rank = {nid: i for i, nid in enumerate(doc.nodes)}
     preds = {nid: {e.src for e in doc.in_edges(nid)} for nid in needed}
-    succs: dict[str, list[str]] = {nid: [] for nid in needed}
-    for nid in sorted(needed, key=rank.__getitem__):
-        for p in sorted(preds[nid], key=rank.__getitem__):
-            succs[p].append(nid)
 
     member = _assign_groups(doc, needed, rep.main, inputs[0])
-    order, blocks_order = _order(needed, preds, succs, member, rank, rep.main)
-    plan = _assemble(doc, rep, order, blocks_order, member, inputs[0], aux_heads, uses)
+    order, blocks_order = _order(needed, preds, member, rank, rep.main)
+    use_index = {u.group_id: i for i, u in enumerate(uses) if u.group_id}
+    nested: dict[int, list[int]] = {}
+    for i, u in enumerate(uses):
+        if u.parent is not None:
+            nested.setdefault(u.parent, []).append(i)
+    trees = {
+        gid: _tree(members, use_index.get(gid), uses, nested, preds, rank) for gid, members in blocks_order.items()
+    }
+    plan = _assemble(doc, rep, order, trees, inputs[0], aux_heads, uses)
     plan.module_uses = uses
     return plan
 
@@ -225,12 +244,12 @@ def _dfs_topo(items: list[str], preds: dict[str, set[str]], succs: dict[str, lis
 def _order(
     needed: set[str],
     preds: dict[str, set[str]],
-    succs: dict[str, list[str]],
     member: dict[str, str],
     rank: dict[str, int],
     main: set[str],
 ) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
-    """Top-level order of ``("n", node)`` / ``("b", group)`` items and each block's node order."""
+    """Top-level order of ``("n", node)`` / ``("b", group)`` items, and each block's members in
+    drawing order (:func:`_tree` orders them)."""
     key = {n: ("b", member[n]) if n in member else ("n", n) for n in needed}
     first: dict[tuple[str, str], int] = {}
     for n in sorted(needed, key=rank.__getitem__):
@@ -254,14 +273,86 @@ def _order(
         top = [k for k in top if k not in aset] + tail
     inside: dict[str, list[str]] = {}
     for gid in {g for kind, g in items if kind == "b"}:
-        members = sorted((n for n in needed if member.get(n) == gid), key=rank.__getitem__)
-        mset = set(members)
-        inside[gid] = _dfs_topo(
-            members,
-            {n: preds[n] & mset for n in members},
-            {n: [c for c in succs[n] if c in mset] for n in members},
-        )
+        inside[gid] = sorted((n for n in needed if member.get(n) == gid), key=rank.__getitem__)
     return top, inside  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- block trees
+@dataclass
+class _Tree:
+    """A block before it is numbered: its nested runs' blocks, and its entries in execution order."""
+
+    #: The run of a module it is (index into the uses), or None (a document group).
+    use: int | None
+    #: ``("n", node id)`` or ``("b", _Tree)``, in execution order.
+    order: list[tuple[str, Any]] = field(default_factory=list)
+
+    def flat(self) -> list[str]:
+        """Every member node id (nested blocks' included), in execution order."""
+        out: list[str] = []
+        for kind, ref in self.order:
+            out.extend(ref.flat() if kind == "b" else [ref])
+        return out
+
+
+def _entry_order(members: list[str], key: dict[str, Any], preds: dict[str, set[str]], rank: dict[str, int]) -> list:
+    """The entries (``key`` of each member: itself, or the nested run it is in) in a topological
+    order that finishes a chain before starting the next; members come in drawing order."""
+    first: dict[Any, int] = {}
+    for n in members:
+        first.setdefault(key[n], rank[n])
+    items = sorted(first, key=first.__getitem__)
+    mset = set(members)
+    cpreds: dict[Any, set[Any]] = {k: set() for k in items}
+    csuccs: dict[Any, list[Any]] = {k: [] for k in items}
+    for n in members:
+        for p in sorted(preds[n] & mset, key=rank.__getitem__):
+            a, b = key[p], key[n]
+            if a != b and a not in cpreds[b]:
+                cpreds[b].add(a)
+                csuccs[a].append(b)
+    return _dfs_topo(items, cpreds, csuccs)  # type: ignore[arg-type]
+
+
+def _tree(
+    members: list[str],
+    use: int | None,
+    uses: list[ModuleUse],
+    nested: dict[int, list[int]],
+    preds: dict[str, set[str]],
+    rank: dict[str, int],
+) -> _Tree:
+    """A block of ``members`` (in drawing order): each run of a module nested in run ``use`` whose
+    nodes are among them a block of its own inside, unless it cannot run as one call (something
+    in the block sits between two of its nodes): then its nodes are the block's own."""
+    mset = set(members)
+    sub: dict[str, int] = {}
+    for child in nested.get(use, []) if use is not None else []:
+        for n in uses[child].members:
+            if n in mset:
+                sub.setdefault(n, child)
+    while True:
+        key = {n: ("b", sub[n]) if n in sub else ("n", n) for n in members}
+        cg = nx.DiGraph()
+        cg.add_nodes_from(dict.fromkeys(key[n] for n in members))
+        for n in members:
+            for p in preds[n] & mset:
+                if key[p] != key[n]:
+                    cg.add_edge(key[p], key[n])
+        try:
+            cycle = nx.find_cycle(cg)
+        except nx.NetworkXNoCycle:
+            break
+        bad = next(k for edge in cycle for k in edge[:2] if k[0] == "b")
+        sub = {n: c for n, c in sub.items() if c != bad[1]}
+    tree = _Tree(use)
+    for kind, ref in _entry_order(members, key, preds, rank):
+        if kind == "n":
+            tree.order.append(("n", ref))
+        else:
+            inner = [n for n in members if sub.get(n) == ref]
+            tree.order.append(("b", _tree(inner, ref, uses, nested, preds, rank)))
+    return tree
 
 
 # --------------------------------------------------------------------------- assemble
@@ -269,15 +360,14 @@ def _assemble(
     doc: GraphDocument,
     rep: Report,
     top: list[tuple[str, str]],
-    inside: dict[str, list[str]],
-    member: dict[str, str],
+    trees: dict[str, _Tree],
     input_id: str,
     aux_heads: list[str],
     uses: list[ModuleUse],
 ) -> Plan:
     flat: list[str] = []
     for kind, ref in top:
-        flat.extend(inside[ref] if kind == "b" else [ref])
+        flat.extend(trees[ref].flat() if kind == "b" else [ref])
     slot = {nid: i for i, nid in enumerate(flat)}
     results = {slot[rep.output_id], *(slot[h] for h in aux_heads)}  # type: ignore[index]
     readers: dict[int, set[str]] = {i: set() for i in range(len(flat))}
@@ -289,12 +379,12 @@ def _assemble(
     top_names = Namespace()
     use_of = {u.group_id: u for u in uses if u.group_id}
 
-    def add_node(nid: str, b: int | None, space: Namespace) -> None:
+    def add_node(nid: str, b: int | None, block_name: str, block_path: str, space: Namespace) -> int:
         node = doc.nodes[nid]
-        name = node.name if b is None else _strip_prefix(node.name, plan.blocks[b].name)
+        name = node.name if b is None else _strip_prefix(node.name, block_name)
         ident = space.add(name, node.type.name_stem or "node")
         steps = tuple(rep.steps.get(nid, ()))
-        path = "" if nid == input_id else (f"{plan.blocks[b].ident}.{ident}" if b is not None else ident)
+        path = "" if nid == input_id else (f"{block_path}.{ident}" if b is not None else ident)
         units = make_units(steps)
         plan.nodes.append(
             PlanNode(
@@ -316,13 +406,11 @@ def _assemble(
                 path=path,
             )
         )
+        return slot[nid]
 
-    for kind, ref in top:
-        if kind == "n":
-            plan.program.append(("node", slot[ref]))
-            add_node(ref, None, top_names)
-            continue
-        members = inside[ref]
+    def add_block(tree: _Tree, gid: str, parent: int | None, ident: str) -> int:
+        """Add the block (before the blocks nested in it) and its members; its index."""
+        members = tree.flat()
         mset = set(members)
         ins: list[int] = []
         for nid in members:
@@ -331,25 +419,50 @@ def _assemble(
                     ins.append(slot[e.src])
         outs = tuple(slot[n] for n in members if slot[n] in results or any(r not in mset for r in readers[slot[n]]))
         b = len(plan.blocks)
-        group = doc.groups[ref]
-        plan.blocks.append(
-            PlanBlock(
-                index=b,
-                ident=top_names.add(group.name, "block"),
-                name=group.name,
-                group_id=ref,
-                nodes=tuple(slot[n] for n in members),
-                inputs=tuple(ins),
-                outputs=outs,
-                aux_only=all(n not in rep.main for n in members),
-                class_name=group.class_name,
-                module=use_of.get(ref),
-            )
-        )
-        plan.program.append(("block", b))
+        plan.blocks.append(None)  # type: ignore[arg-type]  # numbered before the blocks nested in it
+        if parent is None:
+            group = doc.groups[gid]
+            name, class_name, use, path = group.name, group.class_name, use_of.get(gid), ident
+        else:
+            use = uses[tree.use]  # type: ignore[index]
+            name, class_name, path = use.name, use.definition, f"{plan.blocks[parent].path}.{ident}"
         space = Namespace({f"x{i}" for i in range(len(ins))})
-        for n in members:
-            add_node(n, b, space)
+        entries: list[tuple[str, int]] = []
+        inner: list[tuple[int, _Tree, str]] = []
+        for kind, ref in tree.order:  # names in execution order
+            if kind == "n":
+                entries.append(("node", add_node(ref, b, name, path, space)))
+            else:
+                inner.append((len(entries), ref, space.add(_strip_prefix(uses[ref.use].name, name), "block")))
+                entries.append(("block", -1))  # numbered once this block is
+        plan.blocks[b] = PlanBlock(
+            index=b,
+            ident=ident,
+            name=name,
+            group_id=gid,
+            nodes=tuple(slot[n] for n in members),
+            inputs=tuple(ins),
+            outputs=outs,
+            aux_only=all(n not in rep.main for n in members),
+            class_name=class_name,
+            module=use,
+            parent=parent,
+            path=path,
+        )
+        for k, sub, sub_ident in inner:
+            entries[k] = ("block", add_block(sub, "", b, sub_ident))
+        plan.blocks[b] = replace(plan.blocks[b], program=tuple(entries))
+        return b
+
+    for kind, ref in top:
+        if kind == "n":
+            plan.program.append(("node", slot[ref]))
+            add_node(ref, None, "", "", top_names)
+        else:
+            plan.program.append(
+                ("block", add_block(trees[ref], ref, None, top_names.add(doc.groups[ref].name, "block")))
+            )
+    plan.nodes.sort(key=lambda pn: pn.index)
     plan.input_index = slot[input_id]
     plan.output_index = slot[rep.output_id]  # type: ignore[index]
     plan.aux_indices = [slot[h] for h in aux_heads]

@@ -3,7 +3,9 @@
 Each top-level instance (each copy of a repeated one) becomes a group of its inner nodes named
 ``<instance>_<inner>`` with ``class_name`` set to its definition's name, so the compiled
 ``state_dict`` keys follow the instance names (``inception3a.b1_1x1.conv.weight``) and the
-generated code has one class per definition.
+generated code has one class per definition. A nested instance's nodes are in its outer
+instance's group; the compiler makes each nested run a block of its own inside the outer one
+(``pair1.r1.a.conv.weight``) from the :class:`ModuleUse` records (their ``parent``).
 
 :func:`expand` can also say what became of each instance (:class:`ModuleUse`): the flat nodes
 of each run of a module (top-level or nested), and where each exposed parameter went, so the
@@ -29,7 +31,8 @@ Resolver = Callable[[], "tuple[str, str] | None"]
 @dataclass(frozen=True)
 class ModuleUse:
     """One run of a module in the flat design: a top-level instance (one copy of it), or an
-    instance nested in another module's body (inlined into the outer run's group)."""
+    instance nested in another module's body (its nodes in the outer run's group; the compiler
+    makes it a block inside the outer run's, following ``parent``)."""
 
     #: The definition's id and name.
     module_id: str
@@ -88,7 +91,8 @@ def expand(doc: GraphDocument, uses: list[ModuleUse] | None = None) -> GraphDocu
 
     Each top-level instance (each copy of a repeated one) becomes a group named like it,
     holding its inner nodes named ``<instance>_<inner>``, with ``class_name`` set to the
-    definition's name; nested instances are inlined into their outer instance's group.
+    definition's name; nested instances' nodes are in their outer instance's group (the
+    :class:`ModuleUse` records say which run of which module each belongs to).
     Exposed values are written into the inner nodes. A design without instances is returned
     as it is. Sources are resolved lazily (closures), so a body's nodes may come in any order.
 

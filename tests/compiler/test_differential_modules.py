@@ -186,7 +186,7 @@ def _check_accepted(doc: GraphDocument, rep) -> None:
     assert costs.total.macs == macs
     by_instance: dict[str, int] = {}
     for block in make_plan(doc, rep).blocks:
-        if block.module is not None:
+        if block.module is not None and block.parent is None:  # a nested block is in its outer one
             sub = getattr(model, block.ident, None)  # a block of merges only holds no module
             own = sum(p.numel() for p in sub.parameters()) if sub is not None else 0
             by_instance[block.module.node_id] = by_instance.get(block.module.node_id, 0) + own

@@ -71,8 +71,8 @@ def test_repeated_and_nested_uses_count_every_run() -> None:
     assert res.uses[1].node_id == "" and res.uses[0].node_id == doc.find("res").id
     model = compile_model(doc, seed=0)
     assert res.uses[0].params == sum(_params(getattr(model, f"res_{k}")) for k in (1, 2, 3))
-    assert res.uses[1].params == _params(model.pair1, "r1_")  # inlined in the outer block
-    assert res.uses[2].params == _params(model.pair2, "r1_")
+    assert res.uses[1].params == _params(model.pair1.r1)  # a submodule of the outer block
+    assert res.uses[2].params == _params(model.pair2.r1)
     assert res.params == sum(u.params for u in res.uses)
     # A definition's figures include the modules it holds.
     assert pair.uses[0].params == _params(model.pair1) > res.uses[1].params

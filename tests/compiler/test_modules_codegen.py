@@ -103,10 +103,13 @@ def test_every_kind_of_use_gives_the_compiled_model():
     # Repeated x3: one class, one attribute per copy, named like the compiled model's.
     assert [ast.unparse(net[f"res_{k}"]) for k in (1, 2, 3)] == ["Res(8, width=6)"] * 3
     assert "res_3.b.bn.running_mean" in model.state_dict()
-    # Nested: the inner instance is inlined in the outer class, its exposed value an argument.
+    # Nested: the inner instance is a child of the outer class, built with its own class (defined
+    # before), the outer's exposed value passed on to it.
     assert ast.unparse(net["pair2"]) == "Pair(8, width=9, inner=4)"
     assert _init_args(_class(tree, "Pair")) == ["in_channels", "width", "inner"]
-    assert "pair2.r1_a.conv.weight" in model.state_dict()
+    assert ast.unparse(_constructions(_class(tree, "Pair"))["r1"]) == "Res(in_channels, width=inner)"
+    assert classes.index("Res") < classes.index("Pair")
+    assert "pair2.r1.a.conv.weight" in model.state_dict()
     # A kernel size is structure: two classes, named after it; the widths stay arguments.
     assert ast.unparse(net["wide3"]) == "WideKernel5(8, w1=2, w2=2)"
     assert "Module Wide with kernel=5, used as wide3." in src
