@@ -110,6 +110,7 @@ class Actions:
         history.setShortcut(QKeySequence("Ctrl+Shift+H"))
         m.addAction(history)
         m = bar.addMenu("&View")
+        self.view_menu = m
         m.addActions([self.zoom_in, self.zoom_out, self.fit])
         m.addSeparator()
         m.addAction(self.layout)

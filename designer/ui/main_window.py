@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.set_session(Session(doc if doc is not None else GraphDocument(), path))
         self.apply_theme()
         self._restore_layout()
+        self._build_branch_bars()
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_style_hints_color_scheme_changed)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setInterval(AUTOSAVE_MS)
@@ -190,6 +191,14 @@ class MainWindow(QMainWindow):
         self.actions.fill_examples_menu()
         # The library's files (about 0.1 s of checked JSON) are read once the window is up.
         QTimer.singleShot(0, self, self.library_actions.refresh_palette)  # (cancelled with the window)
+
+    def _build_branch_bars(self) -> None:
+        """Each Concat's branch shares (from training) under it on the canvas; View toggles them."""
+        from .canvas.branch_bars import BranchBars
+
+        self.branch_bars = BranchBars(self)
+        menu = self.actions.view_menu
+        menu.insertAction(menu.actions()[menu.actions().index(self.actions.layout) + 1], self.branch_bars.action)
 
     def _restore_layout(self) -> None:
         """The user's saved window size and dock layout; one that cannot be restored is

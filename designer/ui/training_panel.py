@@ -92,6 +92,10 @@ class TrainingDock(QDockWidget):
 
     #: Text for the window's status bar and how long to show it (ms).
     message = Signal(str, int)
+    #: Branch shares to show on the canvas (``EpochRecord.branches``) and what they are of:
+    #: each epoch of the live run ("epoch 7"), and the run selected under Runs ("run NAME,
+    #: epoch 7": its last epoch that has them).
+    branch_shares = Signal(object, str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Training", parent)
@@ -488,6 +492,11 @@ class TrainingDock(QDockWidget):
         if run_dir is not None:
             self._show_run_folder(run_dir)
             self.show_run_results(run_dir)
+            from .canvas.branch_bars import last_run_shares
+
+            shares = last_run_shares(run_dir)
+            if shares is not None:
+                self.branch_shares.emit(*shares)
         self.compare_selected_runs()
 
     def selected_runs(self) -> list[Path]:
@@ -586,6 +595,8 @@ class TrainingDock(QDockWidget):
             self.plots.add_epoch(rec)
             if rec.branches or self._branches is not None:
                 self.branches.set_branches(rec.branches, rec.branch_notes, f"epoch {rec.epoch}")
+            if rec.branches:
+                self.branch_shares.emit(rec.branches, f"epoch {rec.epoch}")
             if rec.confusion:
                 started = self.started
                 names = started.class_names if started else ()
