@@ -113,6 +113,7 @@ class NodeItem(QGraphicsItem):
         """Take name, key parameters and position from the document's node (``params``: the
         values to show instead of its own, those a module instance gives it)."""
         ntype = node.type
+        self._synced = (node.params, params)
         state = (node.name, ntype.summary(node.params if params is None else params), ntype.display_name)
         if self.is_instance:
             values = ", ".join(f"{k}={v}" for k, v in node.params.items() if k != REPEAT)
@@ -125,6 +126,18 @@ class NodeItem(QGraphicsItem):
             self._tip_stale = True
             self.update()
         self.set_model_pos(QPointF(*node.pos))
+
+    def shows_values_of(self, node: Any, params: dict[str, Any] | None = None) -> bool:
+        """True when the face was last synced from these very parameter dicts and still names
+        the node's type: a definition edit that left an instance's values alone need not
+        redraw it (its document replaces an instance's dict when its values change)."""
+        synced = getattr(self, "_synced", None)
+        return (
+            synced is not None
+            and synced[0] is node.params
+            and synced[1] is params
+            and node.type.display_name == self.type_name
+        )
 
     def set_totals(self, text: str) -> bool:
         """An instance's parameters and MACs; returns whether they changed (and were redrawn)."""

@@ -163,14 +163,20 @@ class GraphScene(QGraphicsScene):
         inside) is made again, with its edges."""
         lib = self.doc.library if self.doc.has_library else None
         affected = {MODULE_PREFIX + m for m in {module_id, *(lib.dependents(module_id) if lib is not None else ())}}
+        signatures: dict[str, tuple] = {}
         for nid, item in list(self.nodes.items()):
             if not item.is_instance or nid not in self.doc.nodes:
                 continue
             node = self.doc.nodes[nid]
             if node.type_id not in affected:
                 continue
-            if item.ports_key == port_signature(node.type):
-                item.sync(node, self._bound_params(nid))
+            ports = signatures.get(node.type_id)
+            if ports is None:  # (a module's ports are worked out on each access: once per definition)
+                ports = signatures[node.type_id] = port_signature(node.type)
+            if item.ports_key == ports:
+                bound = self._bound_params(nid)
+                if not item.shows_values_of(node, bound):
+                    item.sync(node, bound)
                 continue
             touching = [e.id for e in self.doc.in_edges(nid) + self.doc.out_edges(nid)]
             for eid in touching:
