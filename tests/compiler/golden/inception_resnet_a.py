@@ -92,10 +92,10 @@ class Block351(nn.Module):
 
 
 def init_weights(module: nn.Module) -> None:
-    """Kaiming-normal convs (fan_out), zero biases, BatchNorm 1/0, linear weights normal(0, 0.01)."""
+    """Kaiming-normal convs (fan_in, ReLU gain), zero biases, BatchNorm 1/0, linear weights normal(0, 0.01)."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
