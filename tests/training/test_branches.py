@@ -16,7 +16,7 @@ from designer.graph.builder import Builder
 from designer.io.project import load
 from designer.training.branches import BranchMeter, branch_advice, concat_branches
 from designer.training.loop import train
-from designer.training.records import EpochRecord
+from designer.training.records import EpochRecord, StatusRecord
 
 
 def branchy(dead: bool = True):
@@ -123,3 +123,22 @@ def test_branch_every_zero_measures_nothing(cfg, small_source):
     cfg = dataclasses.replace(cfg, branch_every=0)
     epochs = [r for r in train(branchy(), cfg, source=small_source) if isinstance(r, EpochRecord)]
     assert epochs[0].branches == {}
+
+
+def test_with_torch_compile_the_shares_are_not_measured_and_the_run_says_why(cfg, small_source, monkeypatch):
+    """The meter's gradient hooks split a compiled graph (0.37x the compiled throughput,
+    measured with benchmarks/gpu_train.py on CPU): with compile the run skips them and notes it.
+    (torch.compile itself is replaced by the identity here: 10-20 s of compiling proves nothing.)"""
+    import torch
+
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda m, **kw: compiled.append(m) or m)
+    cfg = dataclasses.replace(cfg, branch_every=1, compile=True)
+    records = list(train(branchy(), cfg, source=small_source))
+    assert compiled, "the run asked for torch.compile"
+    notes = [r.message for r in records if isinstance(r, StatusRecord) and r.state == "note"]
+    assert any("not measured with torch.compile" in n for n in notes), notes
+    epochs = [r for r in records if isinstance(r, EpochRecord)]
+    assert epochs and epochs[0].branches == {}
+    run = json.loads((Path(cfg.out_dir) / "run.json").read_text())
+    assert any("torch.compile" in n for n in run.get("notes", [])), run.get("notes")
