@@ -290,14 +290,22 @@ class DesignEditor(QObject):
             return []
         return self._selected(ids)
 
-    def toggle_expanded(self, node_id: str | None = None) -> bool:
-        """Expand an instance (the selected one by default) in place, or collapse it; False
-        when the node is not an instance."""
+    def _instance(self, node_id: str | None, refusal: str) -> str | None:
+        """``node_id`` (default: the one selected node) when it is a module instance; else None,
+        with ``refusal`` in the status bar."""
         if node_id is None:
             selected = self.selected_node_ids()
             node_id = selected[0] if len(selected) == 1 else None
         if node_id is None or not operations.is_instance(self.document, node_id):
-            self.message.emit("Only a module instance can be expanded", 4000)
+            self.message.emit(refusal, 4000)
+            return None
+        return node_id
+
+    def toggle_expanded(self, node_id: str | None = None) -> bool:
+        """Expand an instance (the selected one by default) in place, or collapse it; False
+        when the node is not an instance."""
+        node_id = self._instance(node_id, "Only a module instance can be expanded")
+        if node_id is None:
             return False
         if self.scene.toggle_expanded(node_id):  # bring the panel into sight, as far as it fits
             item = self.scene.nodes[node_id]
@@ -308,11 +316,8 @@ class DesignEditor(QObject):
     def open_module(self, node_id: str | None = None) -> bool:
         """Ask for an instance's definition (the selected one by default); False when the node
         is not an instance."""
+        node_id = self._instance(node_id, "Only a module instance has a definition to open")
         if node_id is None:
-            selected = self.selected_node_ids()
-            node_id = selected[0] if len(selected) == 1 else None
-        if node_id is None or not operations.is_instance(self.document, node_id):
-            self.message.emit("Only a module instance has a definition to open", 4000)
             return False
         self.open_module_requested.emit(node_id)
         return True

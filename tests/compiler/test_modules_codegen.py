@@ -45,8 +45,9 @@ def _constructions(cls: ast.ClassDef) -> dict[str, ast.Call]:
     return out
 
 
-def _same_model(doc, batch: int = 2):
-    """The generated model loads the compiled one's state_dict strictly and computes the same."""
+def same_model(doc, batch: int = 2):
+    """The compiled model, the generated source and the generated model, which loads the
+    compiled one's state_dict strictly and computes the same."""
     model = compile_model(doc, seed=0)
     src = generate(doc)
     gen = model_class(load_source(src))()
@@ -57,12 +58,12 @@ def _same_model(doc, batch: int = 2):
     x = torch.randn(batch, *model.input_shape)
     with torch.no_grad():
         torch.testing.assert_close(gen(x), model(x))
-    return model, src
+    return model, src, gen
 
 
 def test_googlenet_instances_are_built_with_torchvisions_arguments():
     doc = googlenet_modules()
-    model, src = _same_model(doc, batch=1)
+    model, src, _gen = same_model(doc, batch=1)
     tree = ast.parse(src)
     classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
     assert sorted(c for c in classes if c.startswith("Inception")) == ["Inception", "InceptionAux"]
@@ -94,7 +95,7 @@ def test_the_class_builds_any_widths_not_only_the_designs():
 def test_every_kind_of_use_gives_the_compiled_model():
     """A repeated module, a nested one (an outer parameter set through the inner's), and one whose
     exposed kernel size makes two classes."""
-    model, src = _same_model(module_net())
+    model, src, _gen = same_model(module_net())
     tree = ast.parse(src)
     classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
     assert {"Res", "Pair", "WideKernel3", "WideKernel5"} <= set(classes)
@@ -141,7 +142,7 @@ def _odd_names_design():
 
 
 def test_exposed_names_are_made_legal_identifiers():
-    model, src = _same_model(_odd_names_design())
+    model, src, _gen = same_model(_odd_names_design())
     args = _init_args(_class(ast.parse(src), "Odd"))
     assert args[0] == "in_channels" and len(set(args)) == 3
     assert "class" not in args and all(a.isidentifier() for a in args)
@@ -188,7 +189,7 @@ def test_one_exposed_name_that_sets_two_widths_is_one_argument():
     x = b.instance("Twin", x, "t1", w=2)
     x = b.instance("Twin", x, "t2", w=5)
     b.output(x, num_classes=2)
-    model, src = _same_model(b.done(layout=False))
+    model, src, _gen = same_model(b.done(layout=False))
     tree = ast.parse(src)
     assert _init_args(_class(tree, "Twin")) == ["in_channels", "w"]
     assert ast.unparse(_constructions(_class(tree, "Twin"))["mix"]).startswith("BasicConv2d(2 * w, 6, ")

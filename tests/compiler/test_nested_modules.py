@@ -13,6 +13,7 @@ import ast
 
 import torch
 from compiler_helpers import load_source, model_class
+from test_modules_codegen import same_model
 
 from designer.compiler.build import DesignBlock, compile_model
 from designer.compiler.codegen import generate, generate_definition
@@ -66,23 +67,6 @@ def pair_net(repeat: int = 1, quad: bool = False) -> GraphDocument:
     return b.done(layout=False)
 
 
-def _same_model(doc: GraphDocument):
-    """The compiled model, the generated source and the generated model (loaded with the
-    compiled weights strictly, computing the same)."""
-    model = compile_model(doc, seed=0)
-    src = generate(doc)
-    gen = model_class(load_source(src))()
-    assert list(gen.state_dict()) == list(model.state_dict())
-    gen.load_state_dict(model.state_dict(), strict=True)
-    model.eval()
-    gen.eval()
-    torch.manual_seed(0)
-    x = torch.randn(2, *model.input_shape)
-    with torch.no_grad():
-        torch.testing.assert_close(gen(x), model(x))
-    return model, src, gen
-
-
 def _classes(tree: ast.Module) -> list[str]:
     return [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
 
@@ -108,7 +92,7 @@ def _constructions(cls: ast.ClassDef) -> dict[str, str]:
 
 
 def test_a_nested_instance_is_a_child_of_its_own_class():
-    model, src, gen = _same_model(pair_net())
+    model, src, gen = same_model(pair_net())
     tree = ast.parse(src)
     classes = _classes(tree)
     assert classes.count("Res") == 1 and classes.count("Pair") == 1
@@ -140,7 +124,7 @@ def test_the_outer_class_builds_other_widths():
 
 
 def test_a_repeated_nested_instance_is_one_child_per_copy():
-    model, src, _gen = _same_model(pair_net(repeat=2))
+    model, src, _gen = same_model(pair_net(repeat=2))
     keys = list(model.state_dict())
     assert {"pair1.r2_1.a.conv.weight", "pair1.r2_2.a.conv.weight", "pair2.r2_2.b.bn.weight"} <= set(keys)
     assert "pair1.r2.a.conv.weight" not in keys
@@ -154,7 +138,7 @@ def test_a_repeated_nested_instance_is_one_child_per_copy():
 
 
 def test_modules_nested_two_deep_and_a_nested_block_with_two_inputs():
-    model, src, gen = _same_model(pair_net(quad=True))
+    model, src, gen = same_model(pair_net(quad=True))
     tree = ast.parse(src)
     classes = _classes(tree)
     for inner, outer in (("Res", "Pair"), ("Pair", "Quad"), ("Merge", "Quad")):
