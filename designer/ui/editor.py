@@ -307,10 +307,7 @@ class DesignEditor(QObject):
         node_id = self._instance(node_id, "Only a module instance can be expanded")
         if node_id is None:
             return False
-        if self.scene.toggle_expanded(node_id):  # bring the panel into sight, as far as it fits
-            item = self.scene.nodes[node_id]
-            rect = self.scene.expanded[node_id].panel_rect().united(item.sceneBoundingRect())
-            self.view.ensureVisible(rect, 30, 30)
+        self.scene.toggle_expanded(node_id)
         return True
 
     def open_module(self, node_id: str | None = None) -> bool:
@@ -337,6 +334,10 @@ class DesignEditor(QObject):
 
     def _on_scene_expansion_toggled(self, node_id: str, expanded: bool) -> None:
         self._update_module_actions()
+        if expanded and not self.scene.rebuilding:  # bring the panel into sight, as far as it fits
+            item = self.scene.nodes[node_id]
+            rect = self.scene.expanded[node_id].panel_rect().united(item.sceneBoundingRect())
+            self.view.ensureVisible(rect, 30, 30)
 
     def _on_scene_node_activated(self, node_id: str) -> None:
         if operations.is_instance(self.document, node_id):

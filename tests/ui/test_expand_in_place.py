@@ -147,3 +147,24 @@ def test_a_repeated_instance_shows_its_first_copy_and_says_so(window):
     assert ins[0] == out, "a residual block keeps its shape, so every copy looks the same"
     assert any(n.shape for n in inside.nodes)
     assert window.scene.set_expanded(doc.find("input").id, True) is False, "only an instance expands"
+
+
+def test_expanding_scrolls_the_panel_into_sight_and_a_reset_keeps_it_open(window, qtbot):
+    doc = open_example(window, "googlenet")
+    window.show()
+    c4 = doc.find("inception4c").id
+    window.resize(1200, 800)
+    QApplication.processEvents()
+    view = window.view
+    view.set_zoom(1.5)
+    view.center_on_node(doc.find("conv1").id)  # far from inception4c
+    QApplication.processEvents()
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert not seen.intersects(window.scene.nodes[c4].sceneBoundingRect())
+    window.editor.toggle_expanded(c4)
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert seen.intersects(window.scene.expanded[c4].panel_rect()), "the panel came into sight"
+    # A rebuild of the scene (the document reset: a variant switch, an undone load) keeps it open.
+    window.scene.rebuild()
+    assert c4 in window.scene.expanded and window.scene.nodes[c4].expanded
+    assert painted(window, c4)["b1_1x1"][1] == "128 × 14 × 14"

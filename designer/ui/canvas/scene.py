@@ -104,9 +104,9 @@ class GraphScene(QGraphicsScene):
             self._update_slots(nid)
         for gid in self.doc.groups:
             self._add_group(gid)
-        self._bulk = False
-        for nid in keep:
+        for nid in keep:  # (still in bulk: a view following the scene does not scroll to them)
             self.set_expanded(nid, True)
+        self._bulk = False
         self.apply_report(self.session.report)
 
     def set_theme(self, theme: Theme) -> None:
@@ -263,6 +263,11 @@ class GraphScene(QGraphicsScene):
             panel.place_beside(item.mapRectToScene(item.rect))
 
     # --------------------------------------------------------------- expansion
+    @property
+    def rebuilding(self) -> bool:
+        """True while the items are being made again (a new document, an undone reset)."""
+        return self._bulk
+
     def set_expanded(self, node_id: str, on: bool) -> bool:
         """Show (or hide) an instance's inside beside it; False when ``node_id`` is not an
         instance of this design."""
