@@ -40,6 +40,8 @@ class DesignEditor(QObject):
     session_replaced = Signal(object)
     #: The user asked to open an instance's definition (the instance's node id).
     open_module_requested = Signal(str)
+    #: An instance's definition, with one of its nodes to select: (instance id, inner node id).
+    open_inner_requested = Signal(str, str)
 
     def __init__(self, theme: Theme, parent: QWidget | None = None):
         super().__init__(parent)
@@ -83,7 +85,9 @@ class DesignEditor(QObject):
         self.ungroup_action = a(parent, "U&ngroup", self.ungroup, "Ctrl+Shift+G")
         self.ungroup_action.setStatusTip("Turn the selected module instance back into its nodes")
         self.expand_action = a(parent, "E&xpand in Place", self.toggle_expanded, "Ctrl+Shift+E")
-        self.expand_action.setStatusTip("Show the selected instance's inside beside it, with its shapes (again: hide it)")
+        self.expand_action.setStatusTip(
+            "Show the selected instance's inside beside it, with its shapes (again: hide it)"
+        )
         for text, dx, dy, key in (
             ("left", -10, 0, "Left"),
             ("right", 10, 0, "Right"),
@@ -146,6 +150,7 @@ class DesignEditor(QObject):
         self.scene.connection_dropped.connect(self._on_scene_connection_dropped)
         self.scene.node_activated.connect(self._on_scene_node_activated)
         self.scene.expansion_toggled.connect(self._on_scene_expansion_toggled)
+        self.scene.inner_node_activated.connect(self.open_inner_requested)
         session.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
         self.view.setScene(self.scene)
         if old_scene is not None:

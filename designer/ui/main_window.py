@@ -113,15 +113,20 @@ class MainWindow(QMainWindow):
     def apply_fix(self, diagnostic) -> None:
         self.current_editor.apply_fix(diagnostic)
 
-    def open_module(self, instance_id: str, doc: GraphDocument | None = None):
-        """Open the definition of an instance in its tab, showing the body for that instance.
-        ``doc`` holds the instance (default: the current tab's document, else the design).
-        Returns the tab, or None (with a message) when the node is not an instance."""
+    def open_module(self, instance_id: str, doc: GraphDocument | None = None, select: str | None = None):
+        """Open the definition of an instance in its tab, showing the body for that instance
+        (with the body's node ``select`` selected and in view). ``doc`` holds the instance
+        (default: the current tab's document, else the design). Returns the tab, or None (with
+        a message) when the node is not an instance."""
         docs = [doc] if doc is not None else [self.current_session.doc, self.document]
         for d in docs:
             mid = instance_module(d, instance_id)
             if mid is not None and mid in self.document.library.defs:
-                return self.tabs.open(mid, (d, instance_id))
+                tab = self.tabs.open(mid, (d, instance_id))
+                if select is not None and select in tab.document.nodes:
+                    tab.editor.select([select])
+                    tab.editor.view.center_on_node(select)
+                return tab
         self.statusBar().showMessage("Only a module instance has a definition to open", 4000)
         return None
 
@@ -133,6 +138,7 @@ class MainWindow(QMainWindow):
         requested = getattr(editor, "open_module_requested", None)  # (the editor's double-click, menu)
         if requested is not None:
             requested.connect(lambda nid, e=editor: self.open_module(nid, e.document))
+            editor.open_inner_requested.connect(lambda nid, inner, e=editor: self.open_module(nid, e.document, inner))
         if session is not None:
             session.report_changed.connect(self._on_tab_report_changed)
 

@@ -5,7 +5,7 @@ from what the panel painted."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from test_trust_what_you_see import type_into
@@ -168,3 +168,23 @@ def test_expanding_scrolls_the_panel_into_sight_and_a_reset_keeps_it_open(window
     window.scene.rebuild()
     assert c4 in window.scene.expanded and window.scene.nodes[c4].expanded
     assert painted(window, c4)["b1_1x1"][1] == "128 × 14 × 14"
+
+
+def test_double_clicking_a_node_inside_opens_the_definition_with_that_node_selected(window, qtbot):
+    doc = open_example(window, "googlenet")
+    window.show()
+    c4 = doc.find("inception4c").id
+    window.scene.set_expanded(c4, True)
+    panel = window.scene.expanded[c4]
+    box = next(n for n in panel.inside.nodes if n.name == "b3_5x5")
+    window.view.ensureVisible(panel.mapRectToScene(QRectF(box.x, box.y, 170, 56)), 10, 10)
+    QApplication.processEvents()
+    at = window.view.mapFromScene(panel.mapToScene(QPointF(box.x + 60, box.y + 28)))
+    QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    QApplication.processEvents()
+    tab = window.tabs.current()
+    assert tab is not None and tab.instance_box.currentText() == "as inception4c"
+    assert tab.editor.selected_node_ids() == [box.node_id]
+    inspector = window.inspector_dock
+    assert inspector.name_edit is not None and inspector.name_edit.text() == "b3_5x5"
+    assert "kernel_size" in inspector.editors, "the Inspector shows the inner conv, ready to edit"

@@ -6,7 +6,8 @@ body and the instance's analysis (``ModuleType.analyse``, memoised on the defini
 version, the instance's values and its input shapes), so it follows every edit of the
 definition, of the instance's values and of what feeds it. The scene makes it again after
 each report. It is read-only; double-clicking it opens the definition in its tab, shown
-for this instance, where the body is edited.
+for this instance, where the body is edited (double-clicking an inner node selects that node
+there, so the Inspector shows it).
 
 A repeating instance (``× N``) shows its first copy: the others take that copy's output,
 the note says so.
@@ -196,10 +197,25 @@ class ExpansionItem(QGraphicsItem):
         path.addRoundedRect(self._rect, 10, 10)
         return path
 
+    def inner_node_at(self, pos: QPointF) -> str | None:
+        """The id (in the definition's body) of the inner node drawn at ``pos`` (item coordinates)."""
+        if self.inside is None:
+            return None
+        for n in self.inside.nodes:
+            if QRectF(n.x, n.y, BOX_W, BOX_H).contains(pos):
+                return n.node_id
+        return None
+
     def mouseDoubleClickEvent(self, event) -> None:
+        """Open the definition for this instance; on an inner node, with that node selected
+        (so the Inspector shows it, ready to edit)."""
         scene = self.scene()
         if scene is not None and event.button() == Qt.MouseButton.LeftButton:
-            scene.node_activated.emit(self.node_id)  # type: ignore[union-attr]
+            inner = self.inner_node_at(event.pos())
+            if inner is not None:
+                scene.inner_node_activated.emit(self.node_id, inner)  # type: ignore[union-attr]
+            else:
+                scene.node_activated.emit(self.node_id)  # type: ignore[union-attr]
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
@@ -281,4 +297,3 @@ class ExpansionItem(QGraphicsItem):
             )
             painted.append((n.name, n.summary, n.shape, n.severity))
         self.painted = painted
-

@@ -56,6 +56,8 @@ class GraphScene(QGraphicsScene):
     connection_dropped = Signal(str, str, bool, QPointF)
     #: A node was double-clicked (its id): the editor opens an instance's definition.
     node_activated = Signal(str)
+    #: A node inside an expanded instance was double-clicked: (instance id, inner node id).
+    inner_node_activated = Signal(str, str)
     #: An instance was expanded in place or collapsed: (node id, expanded).
     expansion_toggled = Signal(str, bool)
 
