@@ -23,7 +23,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -37,9 +36,9 @@ from .project import (
     ProjectError,
     _check_modules,
     _Checker,
-    _json_error,
-    _reject_constant,
     atomic_write_text,
+    check_version,
+    parse_json,
     read_text,
 )
 
@@ -86,29 +85,9 @@ def save_module(library: ModuleLibrary, module_id: str, path: str | os.PathLike[
 # --------------------------------------------------------------------------- reading
 def loads_module(text: str, source: str = "<module file>") -> tuple[str, list[dict[str, Any]]]:
     """Parse and check a module file: ``(main id, definition data)``, the main one's uses included."""
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise _json_error(exc, text, source) from None
-    except RecursionError:
-        raise ProjectError(f"{source}: invalid JSON: lists or objects nested too deeply") from None
-    except ValueError as exc:  # a constant (NaN) or a number too long to convert
-        message = str(exc)
-        if "integer string conversion" in message:
-            message = f"a number with more than {getattr(sys, 'get_int_max_str_digits', lambda: 4300)()} digits"
-        raise ProjectError(f"{source}: invalid JSON: {message}") from None
+    data = parse_json(text, source)
     c = _Checker(source)
-    if not isinstance(data, dict):
-        raise c.fail("", f"expected a JSON object at the top level, got {type(data).__name__}")
-    version = c.get(data, "format_version", int, "")
-    if version > FORMAT_VERSION:
-        raise c.fail(
-            "format_version",
-            f"this module was written by a newer Inception Designer (format {version}; "
-            f"this version reads up to {FORMAT_VERSION})",
-        )
-    if version < 2:
-        raise c.fail("format_version", f"module files start at format version 2, this one says {version}")
+    check_version(c, data, "module", 2, "module files start at format version 2, this one says {version}")
     app = c.get(data, "app", str, "", APP_ID)
     if app != APP_ID:
         raise c.fail("app", f"written by {app!r}, not by Inception Designer")

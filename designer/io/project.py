@@ -239,37 +239,49 @@ def _json_error(exc: json.JSONDecodeError, text: str, source: str) -> ProjectErr
     return ProjectError(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {what}")
 
 
-def loads(text: str, source: str = "<project>") -> GraphDocument:
-    """Parse and check a project; raises :class:`ProjectError` naming the place of the problem."""
+def parse_json(text: str, source: str) -> Any:
+    """JSON text as data; else a :class:`ProjectError` naming the line and column, or why (a
+    constant such as NaN, a number too long, nesting too deep). Project and module files alike."""
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise _json_error(exc, text, source) from None
     except RecursionError:
         raise ProjectError(f"{source}: invalid JSON: lists or objects nested too deeply") from None
-    except ValueError as exc:
+    except ValueError as exc:  # a constant (NaN) or a number too long to convert
         if "integer string conversion" in str(exc):
             limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
             message = f"a number with more than {limit} digits"
         else:
             message = str(exc)
         raise ProjectError(f"{source}: invalid JSON: {message}") from None
-    return from_data(data, source)
 
 
-def from_data(data: Any, source: str = "<project>") -> GraphDocument:
-    c = _Checker(source)
+def check_version(c: _Checker, data: Any, what: str, oldest: int, too_old: str) -> int:
+    """A file's ``format_version``, after checking the top level is an object and the version
+    is one this app reads (``what``: "file", "module"; ``too_old``: the message below ``oldest``)."""
     if not isinstance(data, dict):
         raise c.fail("", f"expected a JSON object at the top level, got {type(data).__name__}")
     version = c.get(data, "format_version", int, "")
     if version > FORMAT_VERSION:
         raise c.fail(
             "format_version",
-            f"this file was written by a newer Inception Designer (format {version}; "
+            f"this {what} was written by a newer Inception Designer (format {version}; "
             f"this version reads up to {FORMAT_VERSION})",
         )
-    if version < 1:
-        raise c.fail("format_version", f"unknown format version {version}")
+    if version < oldest:
+        raise c.fail("format_version", too_old.format(version=version))
+    return version
+
+
+def loads(text: str, source: str = "<project>") -> GraphDocument:
+    """Parse and check a project; raises :class:`ProjectError` naming the place of the problem."""
+    return from_data(parse_json(text, source), source)
+
+
+def from_data(data: Any, source: str = "<project>") -> GraphDocument:
+    c = _Checker(source)
+    version = check_version(c, data, "file", 1, "unknown format version {version}")
     while version < FORMAT_VERSION:
         data = MIGRATIONS[version](data)
         version += 1
