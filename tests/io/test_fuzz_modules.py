@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_project import mutate_at
 
 from designer.compiler.codegen import generate
 from designer.compiler.plan import CompileError
@@ -237,31 +238,10 @@ def mutation(draw: st.DrawFn) -> tuple[str, tuple, Any]:
     return draw(st.sampled_from(["drop", "set", "dup"])), draw(st.sampled_from(MODULE_PATHS)), draw(VALUES)
 
 
-def _apply(data: dict[str, Any], op: str, path: tuple, value: Any) -> None:
-    parent: Any = data
-    for key in path[:-1]:
-        try:
-            parent = parent[key]
-        except (KeyError, IndexError, TypeError):
-            return  # an earlier mutation removed or retyped this path
-    key = path[-1]
-    if isinstance(parent, dict):
-        if key not in parent:
-            return
-    elif not isinstance(parent, list) or not isinstance(key, int) or key >= len(parent):
-        return
-    if op == "drop":
-        del parent[key]
-    elif op == "set":
-        parent[key] = value
-    elif isinstance(parent, list):  # the same element twice (a duplicate id, port, definition)
-        parent.insert(key, copy.deepcopy(parent[key]))
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(ops=st.lists(mutation(), min_size=1, max_size=3))
 def test_mutated_module_files_give_project_error_or_a_working_document(ops: list) -> None:
     data = copy.deepcopy(BASE)
     for op in ops:
-        _apply(data, *op)
+        mutate_at(data, *op)
     loads_or_error(json.dumps(data))

@@ -378,6 +378,12 @@ def apply(data: dict[str, Any], op: str, path: tuple, value: Any) -> None:
         data.clear()
         data.update(json.loads(text))
         return
+    mutate_at(data, op, path, value)
+
+
+def mutate_at(data: dict[str, Any], op: str, path: tuple, value: Any) -> None:
+    """At ``path`` in ``data``: drop the entry, set it to ``value``, or (``dup``) put a copy of
+    a list element next to it; nothing when an earlier mutation removed or retyped the path."""
     parent: Any = data
     for key in path[:-1]:
         try:
